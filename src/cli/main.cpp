@@ -1,2 +1,3 @@
-#include <cstdio>
-int main() { std::puts("moe-recal"); return 0; }
+#include "cli/app.hpp"
+
+int main(int argc, char** argv) { return moerecal::cli::run_main(argc, argv); }

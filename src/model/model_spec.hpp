@@ -4,11 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "io/checkpoint.hpp"
 
@@ -17,25 +16,28 @@ namespace moerecal::model {
 enum class Family { kMixtral, kOlmoe, kQwen2Moe, kQwen3Moe };
 
 // How router probabilities become top-k weights.
-enum class ScoreFn { kSoftmaxAll };  // extended later for sigmoid (DeepSeek-V3), topk-softmax (gpt-oss)
+enum class ScoreFn {
+  kSoftmaxAll
+};  // extended later for sigmoid (DeepSeek-V3), topk-softmax (gpt-oss)
 
 struct ModelSpec {
   Family family;
   std::string model_type;  // config.json "model_type", verbatim
   int n_layers = 0;
-  int hidden = 0;          // d
+  int hidden = 0;  // d
   int n_heads = 0;
   int n_kv_heads = 0;
   int head_dim = 0;
   int vocab = 0;
-  int n_experts = 0;       // E
+  int n_experts = 0;  // E
   int top_k = 0;
-  int expert_width = 0;    // m, per routed expert
-  int dense_width = 0;     // intermediate_size of dense (non-MoE) layers; 0 when none
-  int shared_width = 0;    // shared expert width; 0 when none
+  int expert_width = 0;  // m, per routed expert
+  int dense_width = 0;   // intermediate_size of dense (non-MoE) layers; 0 when none
+  int shared_width = 0;  // shared expert width; 0 when none
   bool shared_gate = false;
   bool norm_topk_prob = false;
-  bool qkv_bias = false;
+  bool qkv_bias = false;  // biases on q/k/v projections
+  bool o_bias = false;    // bias on o_proj
   bool qk_norm = false;
   bool qk_norm_per_head = false;  // Qwen3: per head [hd]; OLMoE: whole projection
   ScoreFn score_fn = ScoreFn::kSoftmaxAll;

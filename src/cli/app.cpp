@@ -1,0 +1,100 @@
+#include "cli/app.hpp"
+
+#include <cstdio>
+#include <iostream>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "linalg/backend.hpp"
+
+namespace moerecal::cli {
+namespace {
+
+void add_global_options(CLI::App& app, GlobalOptions& g) {
+  app.add_option("--device", g.device, "Compute device: auto, cpu or cuda")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
+  app.add_option("--threads", g.threads, "BLAS threads (0 = library default)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_flag("-q,--quiet", g.quiet, "Only errors on stderr; the exit code is unchanged");
+  app.add_flag("-v,--verbose", g.verbose, "More detail on stderr");
+}
+
+void apply_global(const GlobalOptions& g) {
+  log::set_level(g.quiet     ? log::Level::kQuiet
+                 : g.verbose ? log::Level::kVerbose
+                             : log::Level::kNormal);
+  if (g.device == "cuda") {
+    throw UsageError("--device cuda: this version has no cuBLAS backend yet; use --device cpu");
+  }
+  if (g.threads > 0) linalg::set_cpu_threads(g.threads);
+}
+
+struct Runner {
+  const GlobalOptions& g;
+  int operator()(std::monostate) const { return kExitOk; }
+  int operator()(const InspectCmd& c) const { return run_inspect(c, g); }
+};
+
+int report(const std::exception& e, int code) {
+  std::fprintf(stderr, "moe-recal: error: %s\n", e.what());
+  return code;
+}
+
+}  // namespace
+
+Command App::selected() const {
+  for (const CLI::App* sub : app->get_subcommands()) {
+    if (sub->get_name() == "inspect") return inspect;
+  }
+  return std::monostate{};
+}
+
+std::string version_text() {
+  std::string s = "moe-recal " MOE_RECAL_VERSION "\nBLAS: " + linalg::cpu_blas_info() + "\n";
+  s += "CUDA: not built (CPU backend only)\n";
+  return s;
+}
+
+std::unique_ptr<App> build_app() {
+  auto a = std::make_unique<App>();
+  a->app = std::make_unique<CLI::App>(
+      "moe-recal: post-hoc router recalibration of Mixture-of-Experts checkpoints", "moe-recal");
+  a->app->set_version_flag("--version", version_text());
+  a->app->require_subcommand(1);
+  add_global_options(*a->app, a->global);
+  add_inspect(*a->app, a->inspect);
+  return a;
+}
+
+int run_main(int argc, char** argv) noexcept {
+  try {
+    std::unique_ptr<App> a = build_app();
+    try {
+      a->app->parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+      return a->app->exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+      return a->app->exit(e);
+    } catch (const CLI::CallForVersion& e) {
+      return a->app->exit(e);
+    } catch (const CLI::ParseError& e) {
+      std::fprintf(stderr, "moe-recal: error: %s\nRun 'moe-recal --help' for usage.\n", e.what());
+      return kExitBadInput;
+    }
+    apply_global(a->global);
+    return std::visit(Runner{a->global}, a->selected());
+  } catch (const Error& e) {
+    return report(e, exit_code_for(e));
+  } catch (const std::bad_alloc& e) {
+    return report(e, kExitRuntime);
+  } catch (const std::exception& e) {
+    return report(e, kExitRuntime);
+  } catch (...) {
+    std::fputs("moe-recal: error: unknown failure\n", stderr);
+    return kExitRuntime;
+  }
+}
+
+}  // namespace moerecal::cli

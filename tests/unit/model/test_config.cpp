@@ -1,0 +1,123 @@
+// config.json -> ModelSpec, family tables and expected tensor names/shapes.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "model/model_spec.hpp"
+
+using nlohmann::json;
+using namespace moerecal;
+using namespace moerecal::model;
+
+namespace {
+
+json base_config(const std::string& type) {
+  return {{"model_type", type},       {"hidden_size", 64},        {"num_hidden_layers", 3},
+          {"num_attention_heads", 4}, {"num_key_value_heads", 2}, {"vocab_size", 256},
+          {"num_experts_per_tok", 2}, {"intermediate_size", 96},  {"moe_intermediate_size", 32},
+          {"num_experts", 8},         {"num_local_experts", 8}};
+}
+
+bool has(const std::vector<ExpectedTensor>& ts, const std::string& name,
+         std::vector<std::int64_t> shape) {
+  return std::any_of(ts.begin(), ts.end(),
+                     [&](const ExpectedTensor& t) { return t.name == name && t.shape == shape; });
+}
+
+}  // namespace
+
+TEST_SUITE("model") {
+  TEST_CASE("mixtral: every layer MoE, w1/w3/w2 names, always renormalised") {
+    ModelSpec s = parse_config(base_config("mixtral"), "config.json");
+    CHECK(s.family == Family::kMixtral);
+    CHECK(s.moe_layers == std::vector<int>{0, 1, 2});
+    CHECK(s.expert_width == 96);  // mixtral's per-expert width is intermediate_size
+    CHECK(s.norm_topk_prob);
+    CHECK(router_tensor_name(s, 1) == "model.layers.1.block_sparse_moe.gate.weight");
+    CHECK(expert_tensor_names(s, 1, 7).gate ==
+          "model.layers.1.block_sparse_moe.experts.7.w1.weight");
+    CHECK(expert_tensor_names(s, 1, 7).up == "model.layers.1.block_sparse_moe.experts.7.w3.weight");
+    CHECK(expert_tensor_names(s, 1, 7).down ==
+          "model.layers.1.block_sparse_moe.experts.7.w2.weight");
+    auto ts = expected_tensors(s);
+    CHECK(has(ts, "model.layers.0.block_sparse_moe.experts.0.w2.weight", {64, 96}));
+    CHECK(has(ts, "model.layers.2.self_attn.k_proj.weight", {32, 64}));
+    CHECK(has(ts, "lm_head.weight", {256, 64}));
+    CHECK(ts.size() == 1 + 3 * (2 + 4 + 1 + 8 * 3) + 2);
+  }
+
+  TEST_CASE("qwen2_moe: mlp_only_layers, shared expert with gate, qkv bias by default") {
+    json c = base_config("qwen2_moe");
+    c["mlp_only_layers"] = {1};
+    c["shared_expert_intermediate_size"] = 48;
+    ModelSpec s = parse_config(c, "config.json");
+    CHECK(s.moe_layers == std::vector<int>{0, 2});
+    CHECK(s.dense_width == 96);
+    CHECK(s.expert_width == 32);
+    CHECK(!s.norm_topk_prob);
+    auto ts = expected_tensors(s);
+    CHECK(has(ts, "model.layers.1.mlp.gate_proj.weight", {96, 64}));
+    CHECK(has(ts, "model.layers.0.mlp.shared_expert.down_proj.weight", {64, 48}));
+    CHECK(has(ts, "model.layers.0.mlp.shared_expert_gate.weight", {1, 64}));
+    CHECK(has(ts, "model.layers.0.self_attn.q_proj.bias", {64}));
+    CHECK(!has(ts, "model.layers.0.self_attn.o_proj.bias", {64}));
+  }
+
+  TEST_CASE("qwen2_moe: decoder_sparse_step selects layers (i+1) % step == 0") {
+    json c = base_config("qwen2_moe");
+    c["num_hidden_layers"] = 6;
+    c["decoder_sparse_step"] = 2;
+    CHECK(parse_config(c, "config.json").moe_layers == std::vector<int>{1, 3, 5});
+  }
+
+  TEST_CASE("qwen3_moe: explicit head_dim and per-head qk-norm") {
+    json c = base_config("qwen3_moe");
+    c["head_dim"] = 32;
+    c["norm_topk_prob"] = true;
+    ModelSpec s = parse_config(c, "config.json");
+    CHECK(s.head_dim == 32);
+    CHECK(s.norm_topk_prob);
+    auto ts = expected_tensors(s);
+    CHECK(has(ts, "model.layers.0.self_attn.q_proj.weight", {128, 64}));
+    CHECK(has(ts, "model.layers.0.self_attn.o_proj.weight", {64, 128}));
+    CHECK(has(ts, "model.layers.0.self_attn.q_norm.weight", {32}));
+    CHECK(has(ts, "model.layers.0.self_attn.k_norm.weight", {32}));
+  }
+
+  TEST_CASE("olmoe: qk-norm over the whole projection") {
+    ModelSpec s = parse_config(base_config("olmoe"), "config.json");
+    auto ts = expected_tensors(s);
+    CHECK(has(ts, "model.layers.0.self_attn.q_norm.weight", {64}));
+    CHECK(has(ts, "model.layers.0.self_attn.k_norm.weight", {32}));
+    CHECK(has(ts, "model.layers.0.mlp.experts.3.up_proj.weight", {96, 64}));
+  }
+
+  TEST_CASE("unsupported model_type lists the supported ones") {
+    json c = base_config("llama4_moe");
+    try {
+      parse_config(c, "dir/config.json");
+      FAIL("expected FormatError");
+    } catch (const FormatError& e) {
+      const std::string m = e.what();
+      CHECK(m.find("dir/config.json") != std::string::npos);
+      CHECK(m.find("llama4_moe") != std::string::npos);
+      CHECK(m.find("mixtral, olmoe, qwen2_moe, qwen3_moe") != std::string::npos);
+    }
+  }
+
+  TEST_CASE("missing or mistyped keys name the key, expected and found") {
+    json c = base_config("olmoe");
+    c.erase("num_experts_per_tok");
+    CHECK_THROWS_WITH_AS(parse_config(c, "config.json"), doctest::Contains("num_experts_per_tok"),
+                         FormatError);
+    c = base_config("olmoe");
+    c["hidden_size"] = "64";
+    CHECK_THROWS_WITH_AS(parse_config(c, "config.json"), doctest::Contains("hidden_size"),
+                         FormatError);
+    c = base_config("olmoe");
+    c["num_experts_per_tok"] = 9;
+    CHECK_THROWS_WITH_AS(parse_config(c, "config.json"), doctest::Contains("found 9"), FormatError);
+    CHECK_THROWS_AS(parse_config(json::array(), "config.json"), FormatError);
+  }
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs moe-recal's build and test dependencies from Debian packages. Idempotent: packages
+# already installed are left alone; apt-get update runs before anything is installed.
+set -euo pipefail
+
+packages=(
+  cmake make g++ pkg-config
+  nlohmann-json3-dev libcli11-dev doctest-dev
+  libopenblas-dev liblapack-dev
+  python3 python3-numpy   # fixture generator and reference scripts in tools/
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
