@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "linalg/backend.hpp"
+#include "report/changelog.hpp"
 
 namespace moerecal::cli {
 namespace {
@@ -35,6 +36,9 @@ struct Runner {
   const GlobalOptions& g;
   int operator()(std::monostate) const { return kExitOk; }
   int operator()(const InspectCmd& c) const { return run_inspect(c, g); }
+  int operator()(const CalibrateCmd& c) const { return run_calibrate(c, g); }
+  int operator()(const DiffCmd& c) const { return run_diff(c, g); }
+  int operator()(const ApplyCmd& c) const { return run_apply(c, g); }
 };
 
 int report(const std::exception& e, int code) {
@@ -46,7 +50,11 @@ int report(const std::exception& e, int code) {
 
 Command App::selected() const {
   for (const CLI::App* sub : app->get_subcommands()) {
-    if (sub->get_name() == "inspect") return inspect;
+    const std::string& n = sub->get_name();
+    if (n == "inspect") return inspect;
+    if (n == "calibrate") return calibrate;
+    if (n == "diff") return diff;
+    if (n == "apply") return apply;
   }
   return std::monostate{};
 }
@@ -65,6 +73,9 @@ std::unique_ptr<App> build_app() {
   a->app->require_subcommand(1);
   add_global_options(*a->app, a->global);
   add_inspect(*a->app, a->inspect);
+  add_calibrate(*a->app, a->calibrate);
+  add_diff(*a->app, a->diff);
+  add_apply(*a->app, a->apply);
   return a;
 }
 
@@ -84,6 +95,7 @@ int run_main(int argc, char** argv) noexcept {
       return kExitBadInput;
     }
     apply_global(a->global);
+    a->global.command_line = report::command_line(argc, argv);
     return std::visit(Runner{a->global}, a->selected());
   } catch (const Error& e) {
     return report(e, exit_code_for(e));

@@ -13,6 +13,9 @@ struct App {
   std::unique_ptr<CLI::App> app;
   GlobalOptions global;
   InspectCmd inspect;
+  CalibrateCmd calibrate;
+  DiffCmd diff;
+  ApplyCmd apply;
   // parsed subcommand -> Command
   Command selected() const;
 };

@@ -7,6 +7,9 @@
 #include <string>
 #include <variant>
 
+#include "linalg/principal.hpp"
+#include "recal/expert_operand.hpp"
+
 namespace moerecal::cli {
 
 struct GlobalOptions {
@@ -14,6 +17,7 @@ struct GlobalOptions {
   int threads = 0;  // 0: the BLAS default
   bool quiet = false;
   bool verbose = false;
+  std::string command_line;  // as typed, for changelogs
 };
 
 struct SolverOptions {
@@ -28,10 +32,49 @@ struct InspectCmd {
   SolverOptions solver;
 };
 
-using Command = std::variant<std::monostate, InspectCmd>;
+struct CalibrateCmd {
+  std::filesystem::path model;
+  std::filesystem::path out;
+  std::string direction = "weights";
+  std::string steps = "1";
+  std::string radius = "mean";
+  std::string retraction = "sphere";
+  std::string layers;
+  bool force = false;
+  bool dry_run = false;
+  bool json = false;
+  SolverOptions solver;
+};
+
+struct DiffCmd {
+  std::filesystem::path old_path;
+  std::filesystem::path new_path;
+  bool json = false;
+  double fail_on_diff = -1;  // < 0: never fail
+  SolverOptions solver;
+};
+
+struct ApplyCmd {
+  std::filesystem::path model;
+  std::filesystem::path router;
+  std::filesystem::path out;
+  bool force = false;
+};
+
+using Command = std::variant<std::monostate, InspectCmd, CalibrateCmd, DiffCmd, ApplyCmd>;
 
 CLI::App* add_inspect(CLI::App& app, InspectCmd& cmd);
 int run_inspect(const InspectCmd& cmd, const GlobalOptions& g);
+CLI::App* add_calibrate(CLI::App& app, CalibrateCmd& cmd);
+int run_calibrate(const CalibrateCmd& cmd, const GlobalOptions& g);
+CLI::App* add_diff(CLI::App& app, DiffCmd& cmd);
+int run_diff(const DiffCmd& cmd, const GlobalOptions& g);
+CLI::App* add_apply(CLI::App& app, ApplyCmd& cmd);
+int run_apply(const ApplyCmd& cmd, const GlobalOptions& g);
+
+// --expert-matrix value -> enum (UsageError when unknown).
+recal::ExpertMatrix expert_matrix_or_throw(const std::string& s);
+linalg::PrincipalOptions principal_options(const SolverOptions& s);
 
 // Registers --expert-matrix, --tol, --max-iter on a subcommand.
 void add_solver_options(CLI::App& sub, SolverOptions& opt);

@@ -6,8 +6,8 @@
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "recal/directions.hpp"
+#include "recal/router_health.hpp"
 #include "recal/router_set.hpp"
-#include "report/router_health.hpp"
 
 namespace moerecal::cli {
 namespace {
@@ -18,7 +18,7 @@ struct Inspection {
   int router_version = 0;
   std::map<std::string, int> dtypes;  // dtype name -> tensor count
   std::size_t n_tensors = 0;
-  std::vector<report::LayerHealth> layers;
+  std::vector<recal::LayerHealth> layers;
 };
 
 recal::ExpertMatrix expert_matrix_or_throw(const std::string& s) {
@@ -38,12 +38,10 @@ Inspection inspect_model(const InspectCmd& cmd) {
     r.n_tensors += shard->tensors().size();
   }
   auto be = linalg::make_cpu_backend();
-  linalg::PrincipalOptions opt;
-  opt.tol = cmd.solver.tol;
-  opt.max_iter = cmd.solver.max_iter;
+  const linalg::PrincipalOptions opt = principal_options(cmd.solver);
   for (const recal::RouterLayer& router : recal::load_routers(r.model)) {
     auto dirs = recal::layer_directions(r.model, router.layer, which, router.rows, *be, opt);
-    r.layers.push_back(report::router_health(*be, router, dirs));
+    r.layers.push_back(recal::router_health(*be, router, dirs));
   }
   return r;
 }
@@ -51,7 +49,7 @@ Inspection inspect_model(const InspectCmd& cmd) {
 nlohmann::json to_json(const Inspection& r, const InspectCmd& cmd) {
   const model::ModelSpec& s = r.model.spec;
   nlohmann::json layers = nlohmann::json::array();
-  for (const auto& h : r.layers) layers.push_back(report::to_json(h));
+  for (const auto& h : r.layers) layers.push_back(recal::to_json(h));
   nlohmann::json shards = nlohmann::json::array();
   for (const auto& sh : r.model.ckpt.shards()) shards.push_back(sh->path().filename().string());
   return {{"schema_version", 1},
@@ -98,6 +96,20 @@ void print_text(const Inspection& r, const InspectCmd& cmd) {
 }
 
 }  // namespace
+
+recal::ExpertMatrix expert_matrix_or_throw(const std::string& s) {
+  auto m = recal::parse_expert_matrix(s);
+  if (!m)
+    throw UsageError("--expert-matrix: expected gate_up, gate, up or down, found '" + s + "'");
+  return *m;
+}
+
+linalg::PrincipalOptions principal_options(const SolverOptions& s) {
+  linalg::PrincipalOptions opt;
+  opt.tol = s.tol;
+  opt.max_iter = s.max_iter;
+  return opt;
+}
 
 void add_solver_options(CLI::App& sub, SolverOptions& opt) {
   sub.add_option("--expert-matrix", opt.expert_matrix,

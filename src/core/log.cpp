@@ -14,6 +14,9 @@ void emit(const char* tag, std::string_view msg) {
 
 void set_level(Level l) { g_level = l; }
 Level level() { return g_level; }
+void note(std::string_view msg) {
+  if (g_level >= Level::kNormal) emit("", msg);
+}
 void warn(std::string_view msg) {
   if (g_level >= Level::kNormal) emit("warning: ", msg);
 }

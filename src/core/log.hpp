@@ -10,7 +10,8 @@ enum class Level { kQuiet = 0, kNormal = 1, kVerbose = 2 };
 
 void set_level(Level level);
 Level level();
-// Warnings print unless --quiet; info needs -v.
+// Notes and warnings print unless --quiet; info needs -v.
+void note(std::string_view msg);
 void warn(std::string_view msg);
 void info(std::string_view msg);
 

@@ -6,12 +6,12 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "io/safetensors.hpp"
 
@@ -44,6 +44,11 @@ class Checkpoint {
   std::uint64_t payload_bytes() const;
 
  private:
+  void open_sharded(const std::filesystem::path& index);
+  void check_index(const std::filesystem::path& index, const nlohmann::json& j,
+                   const std::map<std::string, std::string>& weight_map,
+                   const std::map<std::string, SafetensorsFile*>& files);
+
   std::filesystem::path dir_;
   nlohmann::json config_;
   bool sharded_ = false;

@@ -23,6 +23,9 @@ class MappedFile {
   std::size_t size() const { return size_; }
   const std::filesystem::path& path() const { return path_; }
   bool is_mapped() const { return mapped_; }
+  // Releases the resident pages of [offset, offset+len) from this process (they stay in the page
+  // cache), so streaming through a large file keeps RSS flat. No-op for the read() fallback.
+  void drop(std::size_t offset, std::size_t len) const noexcept;
 
  private:
   MappedFile() = default;

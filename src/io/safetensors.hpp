@@ -39,8 +39,8 @@ struct TensorInfo {
 
 // Result of parsing and validating a header against a file of `file_size` bytes.
 struct Header {
-  std::uint64_t header_len = 0;          // N
-  std::vector<TensorInfo> tensors;       // sorted by begin offset
+  std::uint64_t header_len = 0;     // N
+  std::vector<TensorInfo> tensors;  // sorted by begin offset
   std::map<std::string, std::string> metadata;
   std::uint64_t data_start() const { return 8 + header_len; }  // absolute offset of the buffer
 };
@@ -89,8 +89,7 @@ struct TensorToWrite {
 std::vector<std::byte> serialize_safetensors(const std::vector<TensorToWrite>& tensors,
                                              const std::map<std::string, std::string>& metadata);
 // serialize_safetensors + write to `path` (created or truncated). Throws IoError on failure.
-void write_safetensors(const std::filesystem::path& path,
-                       const std::vector<TensorToWrite>& tensors,
+void write_safetensors(const std::filesystem::path& path, const std::vector<TensorToWrite>& tensors,
                        const std::map<std::string, std::string>& metadata);
 
 }  // namespace moerecal::io

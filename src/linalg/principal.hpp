@@ -21,18 +21,18 @@ struct MatrixBlock {
 };
 
 struct PrincipalOptions {
-  int block = 6;          // subspace size (4-8)
-  double tol = 1e-6;      // on sin(theta) between iterates
+  int block = 6;      // subspace size (4-8)
+  double tol = 1e-6;  // on sin(theta) between iterates
   int max_iter = 1000;
   unsigned seed = 0x5eed;  // start block (deterministic)
 };
 
 struct PrincipalResult {
-  std::vector<float> v;   // unit vector, length cols; sign so that dot(v, sign_ref) >= 0
-  double sigma = 0;       // top singular value of the stacked op(W)
-  double sigma2 = 0;      // second singular value estimate (gap diagnostics)
+  std::vector<float> v;  // unit vector, length cols; sign so that dot(v, sign_ref) >= 0
+  double sigma = 0;      // top singular value of the stacked op(W)
+  double sigma2 = 0;     // second singular value estimate (gap diagnostics)
   int iterations = 0;
-  double residual = 0;    // ||A v - sigma^2 v|| / sigma^2
+  double residual = 0;  // ||A v - sigma^2 v|| / sigma^2
   bool converged = false;
 };
 

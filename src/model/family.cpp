@@ -58,7 +58,7 @@ void read_olmoe(const ConfigReader& cfg, ModelSpec& s) {
 }
 
 void read_qwen2_moe(const ConfigReader& cfg, ModelSpec& s) {
-  s.n_experts = cfg.require_int({"num_experts"});
+  s.n_experts = cfg.require_int({"num_experts", "num_local_experts"});
   s.expert_width = cfg.require_int({"moe_intermediate_size"});
   s.shared_width = cfg.int_or({"shared_expert_intermediate_size"}, 0);
   s.shared_gate = s.shared_width > 0;
@@ -68,7 +68,7 @@ void read_qwen2_moe(const ConfigReader& cfg, ModelSpec& s) {
 }
 
 void read_qwen3_moe(const ConfigReader& cfg, ModelSpec& s) {
-  s.n_experts = cfg.require_int({"num_experts"});
+  s.n_experts = cfg.require_int({"num_experts", "num_local_experts"});
   s.expert_width = cfg.require_int({"moe_intermediate_size"});
   s.norm_topk_prob = cfg.bool_or("norm_topk_prob", false);
   s.qkv_bias = s.o_bias = cfg.bool_or("attention_bias", false);

@@ -1,11 +1,11 @@
-#include "report/router_health.hpp"
+#include "recal/router_health.hpp"
 
 #include <algorithm>
 #include <cmath>
 
 #include "core/error.hpp"
 
-namespace moerecal::report {
+namespace moerecal::recal {
 namespace {
 
 double dot(const float* a, const float* b, int n) {
@@ -15,8 +15,8 @@ double dot(const float* a, const float* b, int n) {
 }
 
 // Max off-diagonal cosine between rows, via the Gram matrix of the normalised rows.
-void fill_row_cos_max(linalg::Backend& be, const recal::RouterLayer& r,
-                      const std::vector<double>& norms, LayerHealth& h) {
+void fill_row_cos_max(linalg::Backend& be, const RouterLayer& r, const std::vector<double>& norms,
+                      LayerHealth& h) {
   const int n = r.n_experts, d = r.hidden;
   std::vector<float> unit(r.rows.size());
   for (int e = 0; e < n; ++e) {
@@ -41,7 +41,7 @@ void fill_row_cos_max(linalg::Backend& be, const recal::RouterLayer& r,
 
 }  // namespace
 
-LayerHealth router_health(linalg::Backend& be, const recal::RouterLayer& r,
+LayerHealth router_health(linalg::Backend& be, const RouterLayer& r,
                           const std::vector<linalg::PrincipalResult>& dirs) {
   MR_ASSERT(dirs.size() == static_cast<std::size_t>(r.n_experts));
   LayerHealth h;
@@ -86,4 +86,4 @@ nlohmann::json to_json(const LayerHealth& h) {
           {"experts", experts}};
 }
 
-}  // namespace moerecal::report
+}  // namespace moerecal::recal

@@ -10,7 +10,7 @@
 #include "linalg/principal.hpp"
 #include "recal/router_set.hpp"
 
-namespace moerecal::report {
+namespace moerecal::recal {
 
 struct ExpertHealth {
   int expert = 0;
@@ -31,10 +31,10 @@ struct LayerHealth {
 };
 
 // Row norms and cosines in double; the Gram matrix of normalised rows through `be`.
-LayerHealth router_health(linalg::Backend& be, const recal::RouterLayer& router,
+LayerHealth router_health(linalg::Backend& be, const RouterLayer& router,
                           const std::vector<linalg::PrincipalResult>& directions);
 
 // The DESIGN.md §7 "layers[]" element of inspect --json.
 nlohmann::json to_json(const LayerHealth& h);
 
-}  // namespace moerecal::report
+}  // namespace moerecal::recal

@@ -3,11 +3,11 @@
 
 #include <cmath>
 
-#include "report/router_health.hpp"
+#include "recal/router_health.hpp"
 
 using namespace moerecal;
 
-TEST_SUITE("report") {
+TEST_SUITE("recal") {
   TEST_CASE("norms, max pairwise cosine and alignment of a 3x2 router") {
     recal::RouterLayer r;
     r.layer = 4;
@@ -22,7 +22,7 @@ TEST_SUITE("report") {
     dirs[1].iterations = 7;
     dirs[2].residual = 1e-7;
     auto be = linalg::make_cpu_backend();
-    report::LayerHealth h = report::router_health(*be, r, dirs);
+    recal::LayerHealth h = recal::router_health(*be, r, dirs);
     CHECK(h.layer == 4);
     CHECK(h.norm_min == doctest::Approx(1.0));
     CHECK(h.norm_max == doctest::Approx(5.0));
@@ -38,7 +38,7 @@ TEST_SUITE("report") {
     CHECK(h.align_min == doctest::Approx(0.0));
     CHECK(h.solver_iterations_max == 7);
     CHECK(h.solver_residual_max == doctest::Approx(1e-7));
-    auto j = report::to_json(h);
+    auto j = recal::to_json(h);
     CHECK(j["row_norm"]["max"].get<double>() == doctest::Approx(5.0));
     CHECK(j["experts"].size() == 3);
   }

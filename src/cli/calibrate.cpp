@@ -1,0 +1,140 @@
+// moe-recal calibrate MODEL -o OUT: data-free Manifold Power Iteration on every router.
+#include "recal/calibrate.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "report/changelog.hpp"
+#include "report/output_checkpoint.hpp"
+
+namespace moerecal::cli {
+namespace {
+
+recal::MpiOptions mpi_options(const CalibrateCmd& c) {
+  if (c.direction != "weights") {
+    throw UsageError(
+        "--direction activations needs calibration data (--data), which this "
+        "version does not read yet; use --direction weights");
+  }
+  recal::MpiOptions o;
+  o.matrix = expert_matrix_or_throw(c.solver.expert_matrix);
+  o.steps = recal::parse_steps(c.steps);
+  o.radius = recal::parse_radius(c.radius);
+  o.retraction =
+      c.retraction == "stiefel" ? recal::Retraction::kStiefel : recal::Retraction::kSphere;
+  o.solver = principal_options(c.solver);
+  return o;
+}
+
+nlohmann::json method_json(const CalibrateCmd& c, const recal::MpiOptions& o,
+                           const std::vector<int>& layers) {
+  return {{"algorithm", "manifold-power-iteration"},
+          {"direction", c.direction},
+          {"expert_matrix", c.solver.expert_matrix},
+          {"steps", o.steps == 0 ? nlohmann::json("converge") : nlohmann::json(o.steps)},
+          {"radius", c.radius},
+          {"retraction", c.retraction},
+          {"layers", layers},
+          {"solver",
+           {{"method", "block power iteration + Rayleigh-Ritz"},
+            {"block", o.solver.block},
+            {"tol", o.solver.tol},
+            {"max_iter", o.solver.max_iter}}}};
+}
+
+void print_table(const std::vector<recal::LayerOutcome>& outs) {
+  std::printf("%5s  %-7s  %-21s  %-21s  %-21s  %-10s\n", "layer", "changed",
+              "alignment before->after", "row_cos_max before->after", "norm mean before->after",
+              "cos(old,new) min");
+  for (const auto& o : outs) {
+    std::printf("%5d  %-7s  %9.5f -> %-9.5f  %9.5f -> %-9.5f  %9.5f -> %-9.5f  %-10.5f\n",
+                o.before.layer, o.changed ? "yes" : "no", o.health_before.align_mean,
+                o.health_after.align_mean, o.health_before.row_cos_max, o.health_after.row_cos_max,
+                o.health_before.norm_mean, o.health_after.norm_mean, o.old_new_cos_min);
+  }
+}
+
+void progress(int i, int n) {
+  if (log::level() == log::Level::kQuiet || !isatty(2)) return;
+  std::fprintf(stderr, "\rmoe-recal: layer %d/%d", i + 1, n);
+  if (i + 1 == n) std::fputc('\n', stderr);
+}
+
+}  // namespace
+
+CLI::App* add_calibrate(CLI::App& app, CalibrateCmd& c) {
+  CLI::App* sub = app.add_subcommand(
+      "calibrate",
+      "Recompute every router row with Manifold Power Iteration into a new checkpoint");
+  sub->add_option("MODEL", c.model, "Hugging Face checkpoint directory (read only)")->required();
+  sub->add_option("-o,--output", c.out, "Output checkpoint directory (must not exist)");
+  sub->add_option("--direction", c.direction, "Operator: weights (A = W^T W, data-free)")
+      ->check(CLI::IsMember({"weights", "activations"}))
+      ->capture_default_str();
+  sub->add_option("--steps", c.steps, "Power-then-retract steps: a positive integer or converge")
+      ->capture_default_str();
+  sub->add_option("--radius", c.radius, "Row norm after retraction: mean, keep or a number")
+      ->capture_default_str();
+  sub->add_option("--retraction", c.retraction, "sphere (per row) or stiefel (orthogonal rows)")
+      ->check(CLI::IsMember({"sphere", "stiefel"}))
+      ->capture_default_str();
+  sub->add_option("--layers", c.layers, "MoE layers to change, e.g. 0-3,7 (default: all)");
+  sub->add_flag("--force", c.force, "Replace an existing output directory");
+  sub->add_flag("--dry-run", c.dry_run, "Print what would change and write nothing");
+  sub->add_flag("--json", c.json, "Print the changelog entry as JSON instead of the table");
+  add_solver_options(*sub, c.solver);
+  return sub;
+}
+
+int run_calibrate(const CalibrateCmd& c, const GlobalOptions& g) {
+  if (c.out.empty() && !c.dry_run) throw UsageError("calibrate: -o OUT is required (or --dry-run)");
+  const recal::MpiOptions opt = mpi_options(c);
+  const model::MoeModel m = model::MoeModel::open(c.model);
+  const std::vector<int> layers = recal::parse_layers(c.layers, m.spec);
+  auto be = linalg::make_cpu_backend();
+  std::unique_ptr<report::OutputWriter> writer;  // starts copying while the routers are computed
+  if (!c.dry_run) writer = std::make_unique<report::OutputWriter>(m, c.out, c.force);
+  const auto outs = recal::calibrate_weights(m, layers, opt, *be, progress);
+
+  nlohmann::json entry = {
+      {"action", "calibrate"},
+      {"created_utc", report::utc_now()},
+      {"tool", {{"name", "moe-recal"}, {"version", MOE_RECAL_VERSION}, {"backend", be->name()}}},
+      {"command", g.command_line},
+      {"method", method_json(c, opt, layers)},
+      {"calibration", nullptr},
+      {"notes",
+       {"experts, shared experts, router biases and selection biases "
+        "are kept as they are; only router weights change"}},
+      {"layers", nlohmann::json::array()}};
+  report::RouterPayloads payloads;
+  for (const auto& o : outs) {
+    entry["layers"].push_back(report::layer_figures(o));
+    if (o.changed) payloads[o.before.tensor] = o.after_bytes;
+  }
+  if (writer) {
+    const report::OutputResult res = writer->finish(payloads, entry);
+    entry["version"] = res.version;
+    entry["router_id"] = res.router_id;
+    log::note("wrote " + c.out.string() + ": router v" + std::to_string(res.version) + " " +
+              res.router_id);
+  } else {
+    entry["router_id"] = report::router_id_with(m, payloads);
+    entry["dry_run"] = true;
+  }
+  if (c.json) {
+    std::cout << entry.dump(2) << "\n";
+  } else {
+    print_table(outs);
+  }
+  std::cout.flush();
+  if (!std::cout) throw IoError("cannot write to standard output");
+  return kExitOk;
+}
+
+}  // namespace moerecal::cli

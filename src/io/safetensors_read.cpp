@@ -1,0 +1,280 @@
+// Validating safetensors reader: every rule of the reference parser (ARCHITECTURES.md §11.4) plus
+// duplicate keys. Problems are collected, then reported together.
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "io/safetensors.hpp"
+
+namespace moerecal::io {
+namespace {
+
+using nlohmann::json;
+
+std::string shape_str(const std::vector<std::int64_t>& s) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+std::string found(const json& v) {
+  std::string s = v.dump();
+  if (s.size() > 60) s = s.substr(0, 57) + "...";
+  return s;
+}
+
+// Parses the header JSON, recording every key that repeats inside one object.
+json parse_json(std::string_view text, std::vector<std::string>& duplicates, bool& ok) {
+  std::vector<std::set<std::string>> seen;
+  json::parser_callback_t cb = [&](int depth, json::parse_event_t ev, json& parsed) {
+    if (ev == json::parse_event_t::object_start) seen.emplace_back();
+    if (ev == json::parse_event_t::object_end && !seen.empty()) seen.pop_back();
+    if (ev == json::parse_event_t::key && !seen.empty()) {
+      const std::string k = parsed.get<std::string>();
+      if (!seen.back().insert(k).second) duplicates.push_back(k);
+    }
+    return true;
+  };
+  json j = json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/false);
+  ok = !j.is_discarded();
+  return j;
+}
+
+// Structural UTF-8 check (lead byte, continuation bytes, no truncated sequence).
+bool valid_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const std::size_t n = c < 0x80             ? 0
+                          : (c & 0xe0) == 0xc0 ? 1
+                          : (c & 0xf0) == 0xe0 ? 2
+                          : (c & 0xf8) == 0xf0 ? 3
+                                               : 4;
+    if (n == 4 || i + n >= s.size()) return false;
+    for (std::size_t k = 1; k <= n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+bool read_u64(const json& v, std::uint64_t& out) {
+  if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<std::int64_t>() >= 0)) {
+    return false;
+  }
+  out = v.get<std::uint64_t>();
+  return true;
+}
+
+// One tensor entry; problems named "<label>: tensor '<name>': ...".
+bool parse_entry(const std::string& name, const json& e, const std::string& pre, TensorInfo& t,
+                 std::vector<std::string>& problems) {
+  const std::string at = pre + "tensor '" + name + "': ";
+  if (!e.is_object()) {
+    problems.push_back(at + "expected an object, found " + found(e));
+    return false;
+  }
+  t.name = name;
+  const auto dt = e.find("dtype");
+  const auto sh = e.find("shape");
+  const auto off = e.find("data_offsets");
+  if (dt == e.end() || !dt->is_string() || !parse_dtype(dt->get<std::string>())) {
+    problems.push_back(at + "unknown dtype " + (dt == e.end() ? "(missing)" : found(*dt)) +
+                       " (expected one of BOOL, U8, I8, F8_*, I16, U16, F16, BF16, I32, U32, "
+                       "F32, F64, I64, U64, ...)");
+    return false;
+  }
+  t.dtype = *parse_dtype(dt->get<std::string>());
+  if (sh == e.end() || !sh->is_array()) {
+    problems.push_back(at + "expected \"shape\" as a list of integers, found " +
+                       (sh == e.end() ? std::string("nothing") : found(*sh)));
+    return false;
+  }
+  for (const auto& d : *sh) {
+    std::uint64_t v = 0;
+    if (!read_u64(d, v) || v > std::uint64_t(std::numeric_limits<std::int64_t>::max())) {
+      problems.push_back(at + "shape " + found(*sh) + " holds a non-integer or negative dimension");
+      return false;
+    }
+    t.shape.push_back(static_cast<std::int64_t>(v));
+  }
+  if (off == e.end() || !off->is_array() || off->size() != 2 || !read_u64((*off)[0], t.begin) ||
+      !read_u64((*off)[1], t.end)) {
+    problems.push_back(at + "expected \"data_offsets\" as [begin, end], found " +
+                       (off == e.end() ? std::string("nothing") : found(*off)));
+    return false;
+  }
+  if (t.end < t.begin) {
+    problems.push_back(at + "data_offsets [" + std::to_string(t.begin) + ", " +
+                       std::to_string(t.end) + "] end before begin");
+    return false;
+  }
+  return true;
+}
+
+// Size rule: end - begin == numel * bits / 8 with overflow checks.
+void check_size(const TensorInfo& t, const std::string& pre, std::vector<std::string>& problems) {
+  const std::string at = pre + "tensor '" + t.name + "': ";
+  unsigned __int128 bits = static_cast<unsigned>(dtype_bits(t.dtype));
+  for (std::int64_t d : t.shape) {
+    bits *= static_cast<std::uint64_t>(d);
+    if (bits > (static_cast<unsigned __int128>(1) << 100)) {
+      problems.push_back(at + "shape " + shape_str(t.shape) + " overflows");
+      return;
+    }
+  }
+  if (bits % 8 != 0) {
+    problems.push_back(at + std::string(dtype_name(t.dtype)) + " " + shape_str(t.shape) +
+                       " is not a whole number of bytes");
+    return;
+  }
+  const unsigned __int128 want = bits / 8;
+  if (want != t.end - t.begin) {
+    problems.push_back(at + "data_offsets [" + std::to_string(t.begin) + ", " +
+                       std::to_string(t.end) + "] hold " + std::to_string(t.end - t.begin) +
+                       " bytes (expected " + std::to_string(static_cast<std::uint64_t>(want)) +
+                       " for " + std::string(dtype_name(t.dtype)) + " " + shape_str(t.shape) + ")");
+  }
+}
+
+// Offsets must tile [0, buffer) exactly.
+void check_tiling(const std::vector<TensorInfo>& ts, std::uint64_t data_start, std::uint64_t buffer,
+                  const std::string& pre, std::vector<std::string>& problems) {
+  std::uint64_t pos = 0;
+  for (const TensorInfo& t : ts) {
+    if (t.begin != pos) {
+      const std::string what = t.begin > pos ? "leaves a gap" : "overlaps the previous tensor";
+      problems.push_back(pre + "tensor '" + t.name + "': data_offsets [" + std::to_string(t.begin) +
+                         ", " + std::to_string(t.end) + "] " + what + " (expected it to begin at " +
+                         std::to_string(pos) + ")");
+    }
+    pos = std::max(pos, t.end);
+  }
+  if (pos < buffer) {
+    problems.push_back(pre + std::to_string(buffer - pos) +
+                       " trailing bytes after the last tensor (expected the file to end at byte " +
+                       std::to_string(data_start + pos) + ", it has " +
+                       std::to_string(data_start + buffer) + " bytes)");
+  } else if (pos > buffer) {
+    problems.push_back(pre + "tensors need " + std::to_string(pos) + " data bytes but the file " +
+                       "holds " + std::to_string(buffer) + " after the header (truncated file?)");
+  }
+}
+
+void parse_metadata(const json& m, const std::string& pre, Header& h,
+                    std::vector<std::string>& problems) {
+  if (!m.is_object()) {
+    problems.push_back(pre + "key '__metadata__': expected an object of strings, found " +
+                       found(m));
+    return;
+  }
+  for (const auto& [k, v] : m.items()) {
+    if (!v.is_string()) {
+      problems.push_back(pre + "key '__metadata__." + k + "': expected a string, found " +
+                         found(v));
+    } else {
+      h.metadata[k] = v.get<std::string>();
+    }
+  }
+}
+
+[[noreturn]] void throw_all(const std::vector<std::string>& problems) {
+  std::string msg;
+  for (std::size_t i = 0; i < problems.size() && i < 20; ++i) msg += (i ? "\n" : "") + problems[i];
+  if (problems.size() > 20) msg += "\n... and " + std::to_string(problems.size() - 20) + " more";
+  throw FormatError(msg);
+}
+
+std::uint64_t read_header_len(std::span<const std::byte> file, const std::string& pre) {
+  if (file.size() < 8) {
+    throw FormatError(pre + "file has " + std::to_string(file.size()) +
+                      " bytes (expected at least 8 for the header length)");
+  }
+  std::uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | std::to_integer<std::uint64_t>(file[i]);
+  if (n > kMaxHeaderBytes) {
+    throw FormatError(pre + "header length " + std::to_string(n) + " exceeds the limit of " +
+                      std::to_string(kMaxHeaderBytes) + " bytes");
+  }
+  if (n > file.size() - 8) {
+    throw FormatError(pre + "header length " + std::to_string(n) +
+                      " runs past the end of the file (file has " + std::to_string(file.size()) +
+                      " bytes)");
+  }
+  return n;
+}
+
+}  // namespace
+
+std::int64_t TensorInfo::numel() const {
+  std::int64_t n = 1;
+  for (std::int64_t d : shape) n *= d;
+  return n;
+}
+
+Header parse_header(std::span<const std::byte> file, std::string_view label) {
+  const std::string pre = std::string(label) + ": ";
+  Header h;
+  h.header_len = read_header_len(file, pre);
+  const std::string_view text(reinterpret_cast<const char*>(file.data()) + 8, h.header_len);
+  if (!valid_utf8(text)) throw FormatError(pre + "header is not valid UTF-8");
+  std::vector<std::string> dups, problems;
+  bool ok = false;
+  const json j = parse_json(text, dups, ok);
+  if (!ok) throw FormatError(pre + "header is not valid JSON");
+  if (!j.is_object()) throw FormatError(pre + "header: expected a JSON object, found " + found(j));
+  for (const std::string& d : dups) problems.push_back(pre + "duplicate key '" + d + "' in header");
+  for (const auto& [name, e] : j.items()) {
+    if (name == "__metadata__") {
+      parse_metadata(e, pre, h, problems);
+      continue;
+    }
+    TensorInfo t;
+    if (parse_entry(name, e, pre, t, problems)) {
+      check_size(t, pre, problems);
+      h.tensors.push_back(std::move(t));
+    }
+  }
+  if (!problems.empty()) throw_all(problems);
+  std::sort(h.tensors.begin(), h.tensors.end(), [](const TensorInfo& a, const TensorInfo& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+  });
+  check_tiling(h.tensors, h.data_start(), file.size() - h.data_start(), pre, problems);
+  if (!problems.empty()) throw_all(problems);
+  return h;
+}
+
+SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path, bool allow_mmap) {
+  MappedFile f = MappedFile::open(path, allow_mmap);
+  Header h = parse_header(f.bytes(), path.string());
+  return SafetensorsFile(std::move(f), std::move(h));
+}
+
+const TensorInfo* SafetensorsFile::find(std::string_view name) const {
+  for (const TensorInfo& t : header_.tensors) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+std::span<const std::byte> SafetensorsFile::bytes(const TensorInfo& t) const {
+  return file_.bytes().subspan(file_offset(t), t.nbytes());
+}
+
+std::vector<float> SafetensorsFile::read_f32(const TensorInfo& t) const {
+  if (!is_widenable(t.dtype)) {
+    throw FormatError(path().string() + ": tensor '" + t.name + "': dtype " +
+                      std::string(dtype_name(t.dtype)) + " (expected F32, F16 or BF16)");
+  }
+  std::vector<float> out(static_cast<std::size_t>(t.numel()));
+  widen_to_f32(t.dtype, bytes(t).data(), out.data(), out.size());
+  file_.drop(file_offset(t), t.nbytes());
+  return out;
+}
+
+}  // namespace moerecal::io

@@ -1,0 +1,36 @@
+// One expert's matrix W_e for an --expert-matrix choice, widened to f32 and owned, as the blocks
+// of the operator A_e = W_e^T W_e (DESIGN.md §1). gate_up is gate stacked on up; down contributes
+// down_e down_e^T (its left singular direction).
+#pragma once
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "linalg/principal.hpp"
+#include "model/model_spec.hpp"
+
+namespace moerecal::recal {
+
+enum class ExpertMatrix { kGateUp, kGate, kUp, kDown };
+
+std::optional<ExpertMatrix> parse_expert_matrix(std::string_view s);
+std::string_view expert_matrix_name(ExpertMatrix m);
+
+struct ExpertOperand {
+  ExpertOperand() = default;
+  ExpertOperand(ExpertOperand&&) = default;  // moving keeps the buffers, so blocks stay valid
+  ExpertOperand(const ExpertOperand&) = delete;
+  std::vector<float> first, second;  // storage behind `blocks`
+  std::vector<linalg::MatrixBlock> blocks;
+};
+
+// Reads expert `expert` of `layer` (FormatError naming the tensor when unreadable).
+ExpertOperand load_expert_operand(const model::MoeModel& m, int layer, int expert,
+                                  ExpertMatrix which);
+
+// y = A x = sum_b op(W_b)^T (op(W_b) x), x and y of length cols (y is overwritten).
+void apply_operator(linalg::Backend& be, const std::vector<linalg::MatrixBlock>& blocks,
+                    const float* x, float* y);
+
+}  // namespace moerecal::recal

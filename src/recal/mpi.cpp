@@ -1,0 +1,170 @@
+#include "recal/mpi.hpp"
+
+#include <cmath>
+#include <cstdlib>
+
+#include "core/error.hpp"
+
+namespace moerecal::recal {
+namespace {
+
+double norm(const float* x, int n) {
+  double s = 0;
+  for (int i = 0; i < n; ++i) s += double{x[i]} * x[i];
+  return std::sqrt(s);
+}
+
+std::vector<double> target_radius(const RouterLayer& r, const Radius& spec) {
+  const int n = r.n_experts, d = r.hidden;
+  std::vector<double> own(n), out(n);
+  double mean = 0;
+  for (int e = 0; e < n; ++e) {
+    own[e] = norm(r.rows.data() + std::size_t(e) * d, d);
+    mean += own[e] / n;
+  }
+  for (int e = 0; e < n; ++e) {
+    out[e] = spec.kind == Radius::Kind::kKeep   ? own[e]
+             : spec.kind == Radius::Kind::kMean ? mean
+                                                : spec.value;
+  }
+  return out;
+}
+
+// One power step on every row: r_e <- A_e r_e.
+void power_step(linalg::Backend& be, const std::vector<ExpertOperand>& ops,
+                std::vector<float>& rows, int d, int layer) {
+  std::vector<float> y(d);
+  for (std::size_t e = 0; e < ops.size(); ++e) {
+    float* r = rows.data() + e * d;
+    apply_operator(be, ops[e].blocks, r, y.data());
+    if (!(norm(y.data(), d) > 0)) {
+      throw BackendError("layer " + std::to_string(layer) + ": expert " + std::to_string(e) +
+                         ": power step gave a zero or non-finite row");
+    }
+    std::copy(y.begin(), y.end(), r);
+  }
+}
+
+void sphere_retract(std::vector<float>& rows, int d, const std::vector<double>& radius) {
+  for (std::size_t e = 0; e < radius.size(); ++e) {
+    float* r = rows.data() + e * d;
+    const double s = radius[e] / norm(r, d);
+    for (int i = 0; i < d; ++i) r[i] = static_cast<float>(r[i] * s);
+  }
+}
+
+double max_row_change(const std::vector<float>& a, const std::vector<float>& b, int d,
+                      const std::vector<double>& radius) {
+  double worst = 0;
+  for (std::size_t e = 0; e < radius.size(); ++e) {
+    double s = 0;
+    for (int i = 0; i < d; ++i) {
+      const double t = double{a[e * d + i]} - b[e * d + i];
+      s += t * t;
+    }
+    worst = std::max(worst, std::sqrt(s) / radius[e]);
+  }
+  return worst;
+}
+
+}  // namespace
+
+Radius parse_radius(const std::string& s) {
+  if (s == "mean") return {Radius::Kind::kMean, 0};
+  if (s == "keep") return {Radius::Kind::kKeep, 0};
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || *end != '\0' || !(v > 0) || !std::isfinite(v)) {
+    throw UsageError("--radius: expected mean, keep or a positive number, found '" + s + "'");
+  }
+  return {Radius::Kind::kValue, v};
+}
+
+int parse_steps(const std::string& s) {
+  if (s == "converge") return 0;
+  char* end = nullptr;
+  const long v = std::strtol(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0' || v < 1 || v > 1000000) {
+    throw UsageError("--steps: expected a positive integer or 'converge', found '" + s + "'");
+  }
+  return static_cast<int>(v);
+}
+
+void stiefel_retract(linalg::Backend& be, std::vector<float>& rows, int n, int d, double rho) {
+  std::vector<double> g(std::size_t(n) * n), w(n);
+  for (int a = 0; a < n; ++a) {
+    for (int b = 0; b <= a; ++b) {
+      double s = 0;
+      for (int i = 0; i < d; ++i)
+        s += double{rows[std::size_t(a) * d + i]} * rows[std::size_t(b) * d + i];
+      g[std::size_t(a) * n + b] = g[std::size_t(b) * n + a] = s;
+    }
+  }
+  be.syev(n, g.data(), w.data());  // g now holds eigenvectors, one per column
+  if (!(w[0] > 1e-12 * w[n - 1])) {
+    throw BackendError(
+        "stiefel retraction: router rows are linearly dependent (smallest "
+        "eigenvalue of R R^T is " +
+        std::to_string(w[0]) + ")");
+  }
+  // M = U diag(rho / sqrt(w)) U^T, then R <- M R
+  std::vector<float> m(std::size_t(n) * n);
+  for (int a = 0; a < n; ++a) {
+    for (int b = 0; b < n; ++b) {
+      double s = 0;
+      for (int k = 0; k < n; ++k)
+        s += g[std::size_t(a) * n + k] * g[std::size_t(b) * n + k] / std::sqrt(w[k]);
+      m[std::size_t(a) * n + b] = static_cast<float>(rho * s);
+    }
+  }
+  std::vector<float> out(rows.size());
+  be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, n, d, n, 1.0f, m.data(), n, rows.data(), d, 0.0f,
+          out.data(), d);
+  rows.swap(out);
+}
+
+LayerMpiResult mpi_layer(linalg::Backend& be, const RouterLayer& router,
+                         const std::vector<ExpertOperand>& ops, const MpiOptions& opt) {
+  const int n = router.n_experts, d = router.hidden;
+  MR_ASSERT(ops.size() == static_cast<std::size_t>(n));
+  if (opt.retraction == Retraction::kStiefel && n > d) {
+    throw UsageError("--retraction stiefel needs n_experts <= hidden_size, but layer " +
+                     std::to_string(router.layer) + " has " + std::to_string(n) + " experts and " +
+                     "hidden size " + std::to_string(d));
+  }
+  LayerMpiResult res;
+  res.radius = target_radius(router, opt.radius);
+  if (opt.retraction == Retraction::kStiefel) {  // one radius for the whole matrix
+    double mean = 0;
+    for (double r : res.radius) mean += r / n;
+    res.radius.assign(n, mean);
+  }
+  for (int e = 0; e < n; ++e) {
+    res.dirs.push_back(linalg::principal_direction(
+        be, ops[e].blocks, router.rows.data() + std::size_t(e) * d, opt.solver));
+  }
+  res.rows = router.rows;
+  if (opt.steps == 0 && opt.retraction == Retraction::kSphere) {
+    for (int e = 0; e < n; ++e) {  // the fixed point is rho * v_e, v_e signed towards r_e
+      for (int i = 0; i < d; ++i)
+        res.rows[std::size_t(e) * d + i] = static_cast<float>(res.radius[e] * res.dirs[e].v[i]);
+    }
+    res.steps_done = res.dirs.empty() ? 0 : res.dirs[0].iterations;
+    return res;
+  }
+  const int cap = opt.steps == 0 ? opt.converge_cap : opt.steps;
+  for (int s = 0; s < cap; ++s) {
+    const std::vector<float> before = res.rows;
+    power_step(be, ops, res.rows, d, router.layer);
+    if (opt.retraction == Retraction::kStiefel) {
+      stiefel_retract(be, res.rows, n, d, res.radius[0]);
+    } else {
+      sphere_retract(res.rows, d, res.radius);
+    }
+    res.steps_done = s + 1;
+    if (opt.steps == 0 && max_row_change(before, res.rows, d, res.radius) < opt.solver.tol) break;
+  }
+  return res;
+}
+
+}  // namespace moerecal::recal

@@ -1,0 +1,52 @@
+// Manifold Power Iteration on one layer's router (DESIGN.md §1): per row, a power step with the
+// expert operator A_e followed by a retraction onto the sphere of radius rho (or, for stiefel,
+// of the whole matrix onto orthogonal rows of norm rho). Experts are never modified.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "linalg/backend.hpp"
+#include "linalg/principal.hpp"
+#include "recal/expert_operand.hpp"
+#include "recal/router_set.hpp"
+
+namespace moerecal::recal {
+
+enum class Retraction { kSphere, kStiefel };
+
+struct Radius {
+  enum class Kind { kMean, kKeep, kValue } kind = Kind::kMean;
+  double value = 0;  // for kValue
+};
+
+struct MpiOptions {
+  ExpertMatrix matrix = ExpertMatrix::kGateUp;
+  int steps = 1;  // 0 = converge to the fixed point
+  Radius radius;
+  Retraction retraction = Retraction::kSphere;
+  linalg::PrincipalOptions solver;
+  int converge_cap = 1000;  // stiefel + converge: iteration cap
+};
+
+// Parses "mean", "keep" or a positive number. Throws UsageError.
+Radius parse_radius(const std::string& s);
+// Parses a positive integer or "converge" (0). Throws UsageError.
+int parse_steps(const std::string& s);
+
+struct LayerMpiResult {
+  std::vector<float> rows;                    // new router [E, d], f32 (before dtype rounding)
+  std::vector<double> radius;                 // target norm per row
+  std::vector<linalg::PrincipalResult> dirs;  // v_e of the chosen expert matrix
+  int steps_done = 0;
+};
+
+// One layer. `ops[e]` is expert e's operand for opt.matrix. Throws UsageError for stiefel with
+// E > d, BackendError on a numerical failure (e.g. a zero row after the power step).
+LayerMpiResult mpi_layer(linalg::Backend& be, const RouterLayer& router,
+                         const std::vector<ExpertOperand>& ops, const MpiOptions& opt);
+
+// R <- rho (R R^T)^{-1/2} R for an [E, d] matrix in place (E <= d, full row rank).
+void stiefel_retract(linalg::Backend& be, std::vector<float>& rows, int n_rows, int d, double rho);
+
+}  // namespace moerecal::recal

@@ -1,0 +1,30 @@
+// router-changelog.json ({"schema_version": 1, "entries": [...]}, newest last) and its
+// human-readable twin ROUTER_CHANGELOG.md (DESIGN.md §3).
+#pragma once
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "recal/calibrate.hpp"
+
+namespace moerecal::report {
+
+// Entries of <dir>/router-changelog.json; empty when the file is absent. FormatError when
+// malformed.
+nlohmann::json read_changelog_entries(const std::filesystem::path& dir);
+
+// Current UTC time as "2026-11-22T16:05:00Z".
+std::string utc_now();
+
+// The command line as typed, shell-quoted where needed.
+std::string command_line(int argc, char** argv);
+
+// Per-layer figures of a calibration for the changelog.
+nlohmann::json layer_figures(const recal::LayerOutcome& o);
+
+// Renders every entry as Markdown.
+std::string changelog_markdown(const nlohmann::json& entries);
+
+}  // namespace moerecal::report

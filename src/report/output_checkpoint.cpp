@@ -1,0 +1,140 @@
+#include "report/output_checkpoint.hpp"
+
+#include <exception>
+#include <thread>
+
+#include "core/error.hpp"
+#include "core/sha256.hpp"
+#include "io/staged_dir.hpp"
+#include "recal/router_set.hpp"
+#include "report/changelog.hpp"
+
+namespace moerecal::report {
+namespace fs = std::filesystem;
+namespace {
+
+std::span<const std::byte> router_bytes(const model::MoeModel& m, const std::string& name,
+                                        const RouterPayloads& rep) {
+  auto it = rep.find(name);
+  if (it != rep.end()) return it->second;
+  const io::TensorRef r = m.ckpt.get(name);
+  return r.file->bytes(*r.info);
+}
+
+void refuse_overlap(const fs::path& in, const fs::path& out) {
+  const fs::path a = fs::weakly_canonical(in), b = fs::weakly_canonical(out);
+  const auto [ai, bi] = std::mismatch(a.begin(), a.end(), b.begin(), b.end());
+  if (ai == a.end()) {
+    throw UsageError(out.string() + ": output must not be the input checkpoint or inside it (" +
+                     in.string() + ")");
+  }
+}
+
+// routers/router-v<version>.safetensors holding every router tensor.
+void write_router_file(const model::MoeModel& m, const fs::path& file, int version,
+                       const std::string& id, const RouterPayloads& rep) {
+  std::vector<io::TensorToWrite> ts;
+  for (int layer : m.spec.moe_layers) {
+    const std::string name = model::router_tensor_name(m.spec, layer);
+    const io::TensorRef r = m.ckpt.get(name);
+    ts.push_back({name, r.info->dtype, r.info->shape, router_bytes(m, name, rep)});
+  }
+  io::write_safetensors(file, ts,
+                        {{"format", "pt"},
+                         {"moe_recal.router_version", std::to_string(version)},
+                         {"moe_recal.router_id", id},
+                         {"moe_recal.model_type", m.spec.model_type}});
+}
+
+void patch_routers(const model::MoeModel& m, const fs::path& staged, const RouterPayloads& rep) {
+  for (const auto& [name, bytes] : rep) {
+    const io::TensorRef r = m.ckpt.get(name);
+    MR_ASSERT(bytes.size() == r.info->nbytes());
+    const fs::path dest = staged / fs::relative(r.file->path(), m.ckpt.dir());
+    io::patch_file(dest, r.file->file_offset(*r.info), bytes);
+  }
+}
+
+void verify(const fs::path& staged, const std::string& expected_id) {
+  const model::MoeModel written = model::MoeModel::open(staged);
+  const std::string id = recal::router_id(written);
+  if (id != expected_id) {
+    throw IoError(staged.string() + ": verification failed: router id " + id + " (expected " +
+                  expected_id + ")");
+  }
+}
+
+}  // namespace
+
+std::string router_id_with(const model::MoeModel& m, const RouterPayloads& replaced) {
+  Sha256 h;
+  for (int layer : m.spec.moe_layers) {
+    h.update(router_bytes(m, model::router_tensor_name(m.spec, layer), replaced));
+  }
+  return "sha256:" + h.hex();
+}
+
+struct OutputWriter::Impl {
+  const model::MoeModel& m;
+  io::StagedDir staged;
+  std::thread copier;
+  std::exception_ptr copy_error;
+
+  Impl(const model::MoeModel& src, fs::path out, bool force)
+      : m(src), staged((refuse_overlap(src.ckpt.dir(), out), std::move(out)), force) {
+    copier = std::thread([this] {
+      try {
+        io::copy_tree(m.ckpt.dir(), staged.path(), [](const fs::path& rel) {
+          const std::string s = rel.string();
+          return s == "router-changelog.json" || s == "ROUTER_CHANGELOG.md";
+        });
+      } catch (...) {
+        copy_error = std::current_exception();
+      }
+    });
+  }
+  ~Impl() {
+    if (copier.joinable()) copier.join();
+  }
+  void wait_copy() {
+    copier.join();
+    if (copy_error) std::rethrow_exception(copy_error);
+  }
+};
+
+OutputWriter::OutputWriter(const model::MoeModel& source, fs::path out, bool force)
+    : impl_(std::make_unique<Impl>(source, std::move(out), force)) {}
+
+OutputWriter::~OutputWriter() = default;
+
+OutputResult OutputWriter::finish(const RouterPayloads& new_routers, nlohmann::json entry) {
+  const model::MoeModel& m = impl_->m;
+  const fs::path& dir = impl_->staged.path();
+  nlohmann::json entries = read_changelog_entries(m.ckpt.dir());
+  const int parent_version = recal::router_version(m.ckpt.dir());
+  const std::string parent_id = recal::router_id(m);
+  OutputResult res{parent_version + 1, router_id_with(m, new_routers), {}};
+  impl_->wait_copy();
+  patch_routers(m, dir, new_routers);
+  fs::create_directories(dir / "routers");
+  const std::string v0 = "router-v" + std::to_string(parent_version) + ".safetensors";
+  if (!fs::exists(dir / "routers" / v0)) {
+    write_router_file(m, dir / "routers" / v0, parent_version, parent_id, {});
+  }
+  res.router_file =
+      fs::path("routers") / ("router-v" + std::to_string(res.version) + ".safetensors");
+  write_router_file(m, dir / res.router_file, res.version, res.router_id, new_routers);
+  entry["version"] = res.version;
+  entry["router_id"] = res.router_id;
+  entry["parent"] = {{"version", parent_version}, {"router_id", parent_id}};
+  entry["router_file"] = res.router_file.string();
+  entries.push_back(entry);
+  const nlohmann::json log = {{"schema_version", 1}, {"entries", entries}};
+  io::write_file(dir / "router-changelog.json", log.dump(2) + "\n");
+  io::write_file(dir / "ROUTER_CHANGELOG.md", changelog_markdown(entries));
+  verify(dir, res.router_id);
+  impl_->staged.commit();
+  return res;
+}
+
+}  // namespace moerecal::report

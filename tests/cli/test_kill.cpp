@@ -1,0 +1,87 @@
+// SIGKILL at random moments never leaves a partial output, and never touches the input.
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "fixtures.hpp"
+#include "run_cli.hpp"
+
+extern char** environ;
+
+using namespace moerecal::test;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+pid_t spawn_calibrate(const fs::path& in, const fs::path& out) {
+  std::vector<std::string> args = {MR_BINARY, "-q",         "calibrate", in.string(),
+                                   "-o",      out.string(), "--steps",   "converge"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  posix_spawn(&pid, MR_BINARY, &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  return pid;
+}
+
+}  // namespace
+
+TEST_SUITE("cli") {
+  TEST_CASE("killing calibrate at random points leaves no partial output") {
+    const fs::path fx = testdata() / "tiny-mixtral";
+    const std::string input_fp = tree_fingerprint(fx);
+    TempDir tmp;
+    const fs::path out = tmp / "out";
+    // Measure one full run to spread the kill points over it.
+    const auto t0 = std::chrono::steady_clock::now();
+    REQUIRE(run_cli({"-q", "calibrate", fx.string(), "-o", out.string(), "--steps", "converge"})
+                .exit_code == 0);
+    const auto full = std::chrono::steady_clock::now() - t0;
+    const json reference = run_json({"inspect", "--json", out.string()});
+    fs::remove_all(out);
+    std::mt19937 g(7);
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(full).count();
+    std::uniform_int_distribution<long> when(0, us + us / 5);
+    int completed = 0, absent = 0;
+    for (int i = 0; i < 40; ++i) {
+      const pid_t pid = spawn_calibrate(fx, out);
+      REQUIRE(pid > 0);
+      std::this_thread::sleep_for(std::chrono::microseconds(when(g)));
+      kill(pid, SIGKILL);
+      int status = 0;
+      waitpid(pid, &status, 0);
+      if (fs::exists(out)) {
+        ++completed;
+        const json got = run_json({"inspect", "--json", out.string()});
+        CHECK(got["router_id"] == reference["router_id"]);
+        CHECK(fs::exists(out / "router-changelog.json"));
+        CHECK(fs::exists(out / "routers/router-v1.safetensors"));
+        fs::remove_all(out);
+      } else {
+        ++absent;
+      }
+      for (const auto& e : fs::directory_iterator(tmp.path())) {
+        // only hidden staging directories of killed runs may remain next to OUT
+        CHECK(e.path().filename().string().rfind(".out.moe-recal-tmp-", 0) == 0);
+      }
+    }
+    MESSAGE("completed " << completed << ", absent " << absent);
+    CHECK(tree_fingerprint(fx) == input_fp);
+    // A later run cleans up stale staging directories.
+    REQUIRE(run_cli({"-q", "calibrate", fx.string(), "-o", out.string()}).exit_code == 0);
+    for (const auto& e : fs::directory_iterator(tmp.path())) CHECK(e.path().filename() == "out");
+  }
+}

@@ -1,0 +1,196 @@
+// Manifold Power Iteration steps and retractions against independent double-precision and
+// LAPACK computations.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <random>
+
+#include "core/error.hpp"
+#include "recal/mpi.hpp"
+
+extern "C" void dgesvd_(const char* jobu, const char* jobvt, const int* m, const int* n, double* a,
+                        const int* lda, double* s, double* u, const int* ldu, double* vt,
+                        const int* ldvt, double* work, const int* lwork, int* info);
+
+using namespace moerecal;
+
+namespace {
+
+std::vector<float> randn(std::size_t n, unsigned seed, float scale = 1.0f) {
+  std::mt19937 g(seed);
+  std::normal_distribution<float> nd(0.0f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = nd(g);
+  return v;
+}
+
+// Row-major a[m, n] -> (s, vt) via LAPACK on the column-major transpose.
+void svd(const std::vector<double>& a, int m, int n, std::vector<double>& s,
+         std::vector<double>& u_rowmajor, std::vector<double>& vt_rowmajor) {
+  // column-major view of A^T is row-major A: decompose A^T = V S U^T, read off U and V.
+  std::vector<double> at(a);
+  int lda = n, k = std::min(m, n), info = 0, lwork = -1;
+  s.assign(k, 0);
+  std::vector<double> uu(std::size_t(n) * n), vv(std::size_t(m) * m);
+  double q = 0;
+  dgesvd_("A", "A", &n, &m, at.data(), &lda, s.data(), uu.data(), &n, vv.data(), &m, &q, &lwork,
+          &info);
+  lwork = static_cast<int>(q);
+  std::vector<double> work(lwork);
+  dgesvd_("A", "A", &n, &m, at.data(), &lda, s.data(), uu.data(), &n, vv.data(), &m, work.data(),
+          &lwork, &info);
+  REQUIRE(info == 0);
+  // A^T (n x m, col-major) = UU S VV  =>  A = VV^T S UU^T: left vectors of A are the rows of
+  // VV (col-major, VV(r, c) = vv[r + c m]); right vectors are the columns of UU.
+  u_rowmajor.assign(std::size_t(m) * k, 0);
+  vt_rowmajor.assign(std::size_t(k) * n, 0);
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < k; ++j)
+      u_rowmajor[std::size_t(i) * k + j] = vv[std::size_t(j) + std::size_t(i) * m];
+  for (int j = 0; j < k; ++j)
+    for (int i = 0; i < n; ++i)
+      vt_rowmajor[std::size_t(j) * n + i] = uu[std::size_t(i) + std::size_t(j) * n];
+}
+
+struct Layer {
+  recal::RouterLayer router;
+  std::vector<recal::ExpertOperand> ops;
+};
+
+// E experts with gate/up [m, d] and a router [E, d].
+Layer make_layer(int n_experts, int d, int m, unsigned seed) {
+  Layer l;
+  l.router.layer = 0;
+  l.router.tensor = "model.layers.0.mlp.gate.weight";
+  l.router.n_experts = n_experts;
+  l.router.hidden = d;
+  l.router.rows = randn(std::size_t(n_experts) * d, seed, 0.5f);
+  for (int e = 0; e < n_experts; ++e) {
+    recal::ExpertOperand op;
+    op.first = randn(std::size_t(m) * d, seed * 31 + e);
+    op.second = randn(std::size_t(m) * d, seed * 37 + e);
+    op.blocks.push_back({op.first.data(), m, d, false});
+    op.blocks.push_back({op.second.data(), m, d, false});
+    l.ops.push_back(std::move(op));
+  }
+  return l;
+}
+
+double norm(const float* x, int n) {
+  double s = 0;
+  for (int i = 0; i < n; ++i) s += double{x[i]} * x[i];
+  return std::sqrt(s);
+}
+
+}  // namespace
+
+TEST_SUITE("recal") {
+  TEST_CASE("one step is r <- rho * A r / ||A r|| with A = gate^T gate + up^T up") {
+    const int E = 4, d = 12, m = 7;
+    Layer l = make_layer(E, d, m, 3);
+    auto be = linalg::make_cpu_backend();
+    recal::MpiOptions opt;
+    opt.radius = recal::parse_radius("2.5");
+    const auto res = recal::mpi_layer(*be, l.router, l.ops, opt);
+    CHECK(res.steps_done == 1);
+    for (int e = 0; e < E; ++e) {
+      std::vector<double> y(d, 0.0);
+      const float* r = l.router.rows.data() + std::size_t(e) * d;
+      for (const auto* w : {&l.ops[e].first, &l.ops[e].second}) {
+        for (int i = 0; i < m; ++i) {
+          double t = 0;
+          for (int j = 0; j < d; ++j) t += double{(*w)[std::size_t(i) * d + j]} * r[j];
+          for (int j = 0; j < d; ++j) y[j] += double{(*w)[std::size_t(i) * d + j]} * t;
+        }
+      }
+      double ny = 0;
+      for (double v : y) ny += v * v;
+      ny = std::sqrt(ny);
+      for (int j = 0; j < d; ++j) {
+        CHECK(res.rows[std::size_t(e) * d + j] == doctest::Approx(2.5 * y[j] / ny).epsilon(1e-4));
+      }
+    }
+  }
+
+  TEST_CASE("radius mean and keep") {
+    Layer l = make_layer(5, 10, 6, 4);
+    auto be = linalg::make_cpu_backend();
+    std::vector<double> own;
+    double mean = 0;
+    for (int e = 0; e < 5; ++e) {
+      own.push_back(norm(l.router.rows.data() + e * 10, 10));
+      mean += own.back() / 5;
+    }
+    recal::MpiOptions opt;
+    opt.steps = 3;
+    auto res = recal::mpi_layer(*be, l.router, l.ops, opt);
+    for (int e = 0; e < 5; ++e) CHECK(norm(res.rows.data() + e * 10, 10) == doctest::Approx(mean));
+    opt.radius = recal::parse_radius("keep");
+    res = recal::mpi_layer(*be, l.router, l.ops, opt);
+    for (int e = 0; e < 5; ++e)
+      CHECK(norm(res.rows.data() + e * 10, 10) == doctest::Approx(own[e]));
+  }
+
+  TEST_CASE("steps converge reaches rho * v_e (LAPACK), sign towards the inherited row") {
+    const int E = 3, d = 16, m = 9;
+    Layer l = make_layer(E, d, m, 5);
+    auto be = linalg::make_cpu_backend();
+    recal::MpiOptions opt;
+    opt.steps = 0;
+    opt.solver.tol = 1e-9;
+    const auto res = recal::mpi_layer(*be, l.router, l.ops, opt);
+    for (int e = 0; e < E; ++e) {
+      std::vector<double> a(std::size_t(2 * m) * d);
+      for (std::size_t i = 0; i < l.ops[e].first.size(); ++i) a[i] = l.ops[e].first[i];
+      for (std::size_t i = 0; i < l.ops[e].second.size(); ++i)
+        a[l.ops[e].first.size() + i] = l.ops[e].second[i];
+      std::vector<double> s, u, vt;
+      svd(a, 2 * m, d, s, u, vt);
+      const float* r = res.rows.data() + std::size_t(e) * d;
+      const float* r0 = l.router.rows.data() + std::size_t(e) * d;
+      double c = 0, sign = 0;
+      for (int j = 0; j < d; ++j) {
+        c += r[j] * vt[j];
+        sign += r[j] * double{r0[j]};
+      }
+      CHECK(std::abs(c) / norm(r, d) >= 0.9999);
+      CHECK(sign >= 0);
+    }
+  }
+
+  TEST_CASE("stiefel retraction equals rho * U V^T of the SVD (polar factor)") {
+    const int E = 5, d = 9;
+    std::vector<float> rows = randn(std::size_t(E) * d, 11);
+    std::vector<double> a(rows.begin(), rows.end()), s, u, vt;
+    svd(a, E, d, s, u, vt);
+    auto be = linalg::make_cpu_backend();
+    recal::stiefel_retract(*be, rows, E, d, 1.5);
+    for (int i = 0; i < E; ++i) {
+      for (int j = 0; j < d; ++j) {
+        double p = 0;
+        for (int k = 0; k < E; ++k) p += u[std::size_t(i) * E + k] * vt[std::size_t(k) * d + j];
+        CHECK(rows[std::size_t(i) * d + j] == doctest::Approx(1.5 * p).epsilon(1e-4));
+      }
+    }
+  }
+
+  TEST_CASE("stiefel refuses E > d") {
+    Layer l = make_layer(6, 4, 3, 7);
+    auto be = linalg::make_cpu_backend();
+    recal::MpiOptions opt;
+    opt.retraction = recal::Retraction::kStiefel;
+    CHECK_THROWS_WITH_AS(recal::mpi_layer(*be, l.router, l.ops, opt),
+                         doctest::Contains("6 experts"), UsageError);
+  }
+
+  TEST_CASE("option parsing") {
+    CHECK(recal::parse_steps("converge") == 0);
+    CHECK(recal::parse_steps("4") == 4);
+    CHECK_THROWS_AS(recal::parse_steps("0"), UsageError);
+    CHECK_THROWS_AS(recal::parse_steps("two"), UsageError);
+    CHECK(recal::parse_radius("mean").kind == recal::Radius::Kind::kMean);
+    CHECK(recal::parse_radius("0.75").value == doctest::Approx(0.75));
+    CHECK_THROWS_AS(recal::parse_radius("-1"), UsageError);
+    CHECK_THROWS_AS(recal::parse_radius("1x"), UsageError);
+  }
+}
