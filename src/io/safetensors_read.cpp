@@ -160,9 +160,16 @@ void check_tiling(const std::vector<TensorInfo>& ts, std::uint64_t data_start, s
                        " trailing bytes after the last tensor (expected the file to end at byte " +
                        std::to_string(data_start + pos) + ", it has " +
                        std::to_string(data_start + buffer) + " bytes)");
-  } else if (pos > buffer) {
-    problems.push_back(pre + "tensors need " + std::to_string(pos) + " data bytes but the file " +
-                       "holds " + std::to_string(buffer) + " after the header (truncated file?)");
+    return;
+  }
+  for (const TensorInfo& t : ts) {
+    if (t.end > buffer) {
+      problems.push_back(pre + "tensor '" + t.name + "': data_offsets [" + std::to_string(t.begin) +
+                         ", " + std::to_string(t.end) +
+                         "] run past the end of the file (the data buffer holds " +
+                         std::to_string(buffer) + " bytes; truncated file?)");
+      return;
+    }
   }
 }
 
