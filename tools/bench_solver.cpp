@@ -72,7 +72,7 @@ double abs_cos(const std::vector<float>& a, const std::vector<float>& b) {
   return std::abs(ab) / std::sqrt(aa * bb);
 }
 
-void run(Backend& be, int blocks, int m, int n, bool plant, int reps) {
+void run(Backend& be, int blocks, int m, int n, bool plant, int reps, const PrincipalOptions& opt) {
   std::vector<std::vector<float>> mats;
   std::vector<float> stacked;
   for (int b = 0; b < blocks; ++b) {
@@ -85,10 +85,11 @@ void run(Backend& be, int blocks, int m, int n, bool plant, int reps) {
   const double t_lapack =
       median_seconds(std::max(1, reps / 2), [&] { v_lapack = lapack_top(stacked, blocks * m, n); });
   PrincipalResult r;
-  const double t_ours = median_seconds(reps, [&] { r = principal_direction(be, mb, nullptr); });
-  std::printf("%-6s %-16s %10.4f %10.4f %8.1fx %6d %10.7f\n", plant ? "plant" : "random",
+  const double t_ours =
+      median_seconds(reps, [&] { r = principal_direction(be, mb, nullptr, opt); });
+  std::printf("%-6s %-16s %6.0e %10.4f %10.4f %8.1fx %6d %10.7f\n", plant ? "plant" : "random",
               (std::to_string(blocks) + "x" + std::to_string(m) + "x" + std::to_string(n)).c_str(),
-              t_lapack, t_ours, t_lapack / t_ours, r.iterations, abs_cos(r.v, v_lapack));
+              opt.tol, t_lapack, t_ours, t_lapack / t_ours, r.iterations, abs_cos(r.v, v_lapack));
 }
 
 }  // namespace
@@ -104,10 +105,14 @@ int main(int argc, char** argv) {
   std::printf("%s\n", cpu_blas_info().c_str());
   std::printf("%-6s %-16s %10s %10s %9s %6s %10s\n", "matrix", "blocks x m x d", "sgesdd s",
               "ours s", "speedup", "iters", "|cos|");
-  for (bool plant : {true, false}) {
-    run(*be, 1, 1024, 2048, plant, reps);
-    run(*be, 2, 1024, 2048, plant, reps);  // gate_up of a 1024-wide expert
-    run(*be, 1, 2816, 2048, plant, reps);
+  for (double tol : {1e-6, 1e-4}) {
+    PrincipalOptions opt;  // the defaults moe-recal uses, but for tol
+    opt.tol = tol;
+    for (bool plant : {true, false}) {
+      run(*be, 1, 1024, 2048, plant, reps, opt);
+      run(*be, 2, 1024, 2048, plant, reps, opt);  // gate_up of a 1024-wide expert
+      run(*be, 1, 2816, 2048, plant, reps, opt);
+    }
   }
   return 0;
 }
