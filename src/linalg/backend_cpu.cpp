@@ -11,7 +11,6 @@ extern "C" {
 void dsyev_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
             double* work, const int* lwork, int* info);
 char* openblas_get_config(void);
-void openblas_set_num_threads(int n);
 }
 
 namespace moerecal::linalg {
@@ -48,8 +47,6 @@ class CpuBackend final : public Backend {
 }  // namespace
 
 std::unique_ptr<Backend> make_cpu_backend() { return std::make_unique<CpuBackend>(); }
-
-void set_cpu_threads(int n) { openblas_set_num_threads(n); }
 
 std::string cpu_blas_info() {
   const char* c = openblas_get_config();

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "linalg/parallel.hpp"
 
 namespace moerecal::recal {
 namespace {
@@ -34,9 +35,10 @@ double cosine(const float* a, const float* b, int n) {
 }
 
 std::vector<ExpertOperand> load_operands(const model::MoeModel& m, int layer, ExpertMatrix which) {
-  std::vector<ExpertOperand> ops;
-  ops.reserve(m.spec.n_experts);
-  for (int e = 0; e < m.spec.n_experts; ++e) ops.push_back(load_expert_operand(m, layer, e, which));
+  std::vector<ExpertOperand> ops(m.spec.n_experts);
+  linalg::parallel_for(m.spec.n_experts, [&](int e, linalg::Backend&) {
+    ops[e] = load_expert_operand(m, layer, e, which);
+  });
   return ops;
 }
 

@@ -1,6 +1,7 @@
 #include "recal/directions.hpp"
 
 #include "core/error.hpp"
+#include "linalg/parallel.hpp"
 
 namespace moerecal::recal {
 
@@ -11,12 +12,12 @@ std::vector<linalg::PrincipalResult> layer_directions(const model::MoeModel& m, 
                                                       const linalg::PrincipalOptions& opt) {
   const int d = m.spec.hidden;
   MR_ASSERT(router_rows.size() == static_cast<std::size_t>(m.spec.n_experts) * d);
-  std::vector<linalg::PrincipalResult> out;
-  for (int e = 0; e < m.spec.n_experts; ++e) {
+  std::vector<linalg::PrincipalResult> out(m.spec.n_experts);
+  linalg::parallel_for(m.spec.n_experts, [&](int e, linalg::Backend& wbe) {
     const ExpertOperand op = load_expert_operand(m, layer, e, which);
-    out.push_back(
-        linalg::principal_direction(be, op.blocks, router_rows.data() + std::size_t(e) * d, opt));
-  }
+    out[e] =
+        linalg::principal_direction(wbe, op.blocks, router_rows.data() + std::size_t(e) * d, opt);
+  });
   return out;
 }
 

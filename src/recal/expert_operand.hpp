@@ -20,6 +20,7 @@ std::string_view expert_matrix_name(ExpertMatrix m);
 struct ExpertOperand {
   ExpertOperand() = default;
   ExpertOperand(ExpertOperand&&) = default;  // moving keeps the buffers, so blocks stay valid
+  ExpertOperand& operator=(ExpertOperand&&) = default;
   ExpertOperand(const ExpertOperand&) = delete;
   std::vector<float> first, second;  // storage behind `blocks`
   std::vector<linalg::MatrixBlock> blocks;

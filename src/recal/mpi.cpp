@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "core/error.hpp"
+#include "linalg/parallel.hpp"
 
 namespace moerecal::recal {
 namespace {
@@ -31,18 +32,17 @@ std::vector<double> target_radius(const RouterLayer& r, const Radius& spec) {
 }
 
 // One power step on every row: r_e <- A_e r_e.
-void power_step(linalg::Backend& be, const std::vector<ExpertOperand>& ops,
-                std::vector<float>& rows, int d, int layer) {
-  std::vector<float> y(d);
-  for (std::size_t e = 0; e < ops.size(); ++e) {
-    float* r = rows.data() + e * d;
+void power_step(const std::vector<ExpertOperand>& ops, std::vector<float>& rows, int d, int layer) {
+  linalg::parallel_for(static_cast<int>(ops.size()), [&](int e, linalg::Backend& be) {
+    std::vector<float> y(d);
+    float* r = rows.data() + std::size_t(e) * d;
     apply_operator(be, ops[e].blocks, r, y.data());
     if (!(norm(y.data(), d) > 0)) {
       throw BackendError("layer " + std::to_string(layer) + ": expert " + std::to_string(e) +
                          ": power step gave a zero or non-finite row");
     }
     std::copy(y.begin(), y.end(), r);
-  }
+  });
 }
 
 void sphere_retract(std::vector<float>& rows, int d, const std::vector<double>& radius) {
@@ -139,10 +139,11 @@ LayerMpiResult mpi_layer(linalg::Backend& be, const RouterLayer& router,
     for (double r : res.radius) mean += r / n;
     res.radius.assign(n, mean);
   }
-  for (int e = 0; e < n; ++e) {
-    res.dirs.push_back(linalg::principal_direction(
-        be, ops[e].blocks, router.rows.data() + std::size_t(e) * d, opt.solver));
-  }
+  res.dirs.resize(n);
+  linalg::parallel_for(n, [&](int e, linalg::Backend& wbe) {
+    res.dirs[e] = linalg::principal_direction(wbe, ops[e].blocks,
+                                              router.rows.data() + std::size_t(e) * d, opt.solver);
+  });
   res.rows = router.rows;
   if (opt.steps == 0 && opt.retraction == Retraction::kSphere) {
     for (int e = 0; e < n; ++e) {  // the fixed point is rho * v_e, v_e signed towards r_e
@@ -155,7 +156,7 @@ LayerMpiResult mpi_layer(linalg::Backend& be, const RouterLayer& router,
   const int cap = opt.steps == 0 ? opt.converge_cap : opt.steps;
   for (int s = 0; s < cap; ++s) {
     const std::vector<float> before = res.rows;
-    power_step(be, ops, res.rows, d, router.layer);
+    power_step(ops, res.rows, d, router.layer);
     if (opt.retraction == Retraction::kStiefel) {
       stiefel_retract(be, res.rows, n, d, res.radius[0]);
     } else {
