@@ -15,7 +15,7 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
   app.add_option("--device", g.device, "Compute device: auto, cpu or cuda")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
       ->capture_default_str();
-  app.add_option("--threads", g.threads, "BLAS threads (0 = library default)")
+  app.add_option("--threads", g.threads, "CPU threads for BLAS and per-expert work (0 = all cores)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_flag("-q,--quiet", g.quiet, "Only errors on stderr; the exit code is unchanged");

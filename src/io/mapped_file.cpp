@@ -91,10 +91,13 @@ void MappedFile::release() noexcept {
 void MappedFile::drop(std::size_t offset, std::size_t len) const noexcept {
   if (!mapped_ || len == 0) return;
   const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  // Outward to whole pages: the mapping is read-only, so a dropped page just faults in again.
-  const std::size_t begin = offset / page * page;
-  const std::size_t end =
-      std::min((offset + len + page - 1) / page * page, (size_ + page - 1) / page * page);
+  // Outward to whole pages plus the kernel's fault-around window (it maps up to 64 KiB of
+  // neighbouring cached pages on a read fault); the mapping is read-only and private, so a page
+  // dropped needlessly just faults in again.
+  constexpr std::size_t kFaultAround = 256 * 1024;
+  const std::size_t lo = offset > kFaultAround ? offset - kFaultAround : 0;
+  const std::size_t begin = lo / page * page;
+  const std::size_t end = std::min(size_, offset + len + kFaultAround + page - 1) / page * page;
   if (end > begin) {
     ::madvise(const_cast<std::byte*>(data_) + begin, end - begin, MADV_DONTNEED);
   }
