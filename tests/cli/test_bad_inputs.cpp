@@ -28,7 +28,7 @@ json bad_cases() {
 }  // namespace
 
 TEST_SUITE("cli") {
-  TEST_CASE("every bad checkpoint: exit 2, names file and tensor/key, writes nothing") {
+  TEST_CASE("every bad checkpoint: exit 2 / names file and tensor/key / writes nothing") {
     const json cases = bad_cases();
     REQUIRE(cases.size() >= 15);
     for (const json& c : cases) {

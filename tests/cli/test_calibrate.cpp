@@ -117,7 +117,7 @@ TEST_SUITE("cli") {
     for (const auto& l : after["layers"]) CHECK(l["row_cos_max"].get<double>() <= 2e-2);
   }
 
-  TEST_CASE("diff reports exactly the router tensors; apply v0 restores the original bytes") {
+  TEST_CASE("diff reports exactly the router tensors - apply v0 restores the original bytes") {
     for (const fs::path& fx : tiny_fixtures()) {
       CAPTURE(fx);
       TempDir tmp;
@@ -158,7 +158,7 @@ TEST_SUITE("cli") {
     }
   }
 
-  TEST_CASE("existing output refused without --force; --dry-run writes nothing") {
+  TEST_CASE("existing output refused without --force - --dry-run writes nothing") {
     const fs::path fx = testdata() / "tiny-qwen2-moe";
     TempDir tmp;
     const fs::path out = tmp / "out";

@@ -37,7 +37,7 @@ void collect(const CLI::App& app, std::set<std::string>& longs, std::set<std::st
 }  // namespace
 
 TEST_SUITE("cli") {
-  TEST_CASE("every option and command of the CLI is in the man page, and only those") {
+  TEST_CASE("every option and command of the CLI is in the man page / and only those") {
     auto a = moerecal::cli::build_app();
     std::set<std::string> longs, subs;
     collect(*a->app, longs, subs);

@@ -43,7 +43,7 @@ TEST_SUITE("core") {
     }
   }
 
-  TEST_CASE("f32 -> bf16 rounds to nearest, ties to even, over all adjacent pairs") {
+  TEST_CASE("f32 -> bf16 rounds to nearest / ties to even / over all adjacent pairs") {
     for (std::uint32_t p = 0; p < 0x7f7f; ++p) {  // positive finite pairs (p, p+1)
       for (const std::uint32_t sign : {0u, 0x8000u}) {
         const auto lo = static_cast<std::uint16_t>(p | sign),
@@ -61,7 +61,7 @@ TEST_SUITE("core") {
     CHECK(f32_to_bf16(3.4e38f) == 0x7f80);  // rounds up to +inf past the largest finite bf16
   }
 
-  TEST_CASE("f16 <-> f32 over all 65,536 patterns against _Float16") {
+  TEST_CASE("f16 <-> f32 over all 65536 patterns against _Float16") {
     for (std::uint32_t p = 0; p < 65536; ++p) {
       const auto h = static_cast<std::uint16_t>(p);
       _Float16 ref;
@@ -77,7 +77,7 @@ TEST_SUITE("core") {
     }
   }
 
-  TEST_CASE("f32 -> f16 matches _Float16 on random values, midpoints and edge cases") {
+  TEST_CASE("f32 -> f16 matches _Float16 on random values / midpoints and edge cases") {
     std::mt19937 g(1);
     std::uniform_int_distribution<std::uint32_t> bits;
     auto check = [](float x) {

@@ -73,7 +73,7 @@ TEST_SUITE("io") {
     CHECK(c2.read_f32("a") == kData);
   }
 
-  TEST_CASE("index inconsistencies name the index, the tensor and the shard") {
+  TEST_CASE("index inconsistencies name the index / the tensor and the shard") {
     Dir d;
     d.shard("s1.safetensors", {"a"});
     d.shard("s2.safetensors", {"b"});
@@ -126,7 +126,7 @@ TEST_SUITE("io") {
     CHECK(open_error(d.p / "nope").find("not a checkpoint directory") != std::string::npos);
   }
 
-  TEST_CASE("staged directories appear only on commit; copies and patches are exact") {
+  TEST_CASE("staged directories appear only on commit - copies and patches are exact") {
     Dir src;
     src.shard("model.safetensors", {"a", "b"});
     const fs::path target = src.p.string() + "-out";

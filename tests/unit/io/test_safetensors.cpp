@@ -44,7 +44,7 @@ const std::string kB = R"("b":{"dtype":"BF16","shape":[3],"data_offsets":[8,14]}
 }  // namespace
 
 TEST_SUITE("io") {
-  TEST_CASE("a valid header parses, in any JSON order, with metadata") {
+  TEST_CASE("a valid header parses / in any JSON order / with metadata") {
     const Header h =
         parse_header(image("{" + kB + "," + kA + R"(,"__metadata__":{"format":"pt"}})", 14), "f");
     REQUIRE(h.tensors.size() == 2);

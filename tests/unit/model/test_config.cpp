@@ -28,7 +28,7 @@ bool has(const std::vector<ExpectedTensor>& ts, const std::string& name,
 }  // namespace
 
 TEST_SUITE("model") {
-  TEST_CASE("mixtral: every layer MoE, w1/w3/w2 names, always renormalised") {
+  TEST_CASE("mixtral: every layer MoE / w1/w3/w2 names / always renormalised") {
     ModelSpec s = parse_config(base_config("mixtral"), "config.json");
     CHECK(s.family == Family::kMixtral);
     CHECK(s.moe_layers == std::vector<int>{0, 1, 2});
@@ -47,7 +47,7 @@ TEST_SUITE("model") {
     CHECK(ts.size() == 1 + 3 * (2 + 4 + 1 + 8 * 3) + 2);
   }
 
-  TEST_CASE("qwen2_moe: mlp_only_layers, shared expert with gate, qkv bias by default") {
+  TEST_CASE("qwen2_moe: mlp_only_layers / shared expert with gate / qkv bias by default") {
     json c = base_config("qwen2_moe");
     c["mlp_only_layers"] = {1};
     c["shared_expert_intermediate_size"] = 48;
@@ -106,7 +106,7 @@ TEST_SUITE("model") {
     }
   }
 
-  TEST_CASE("missing or mistyped keys name the key, expected and found") {
+  TEST_CASE("missing or mistyped keys name the key / expected and found") {
     json c = base_config("olmoe");
     c.erase("num_experts_per_tok");
     CHECK_THROWS_WITH_AS(parse_config(c, "config.json"), doctest::Contains("num_experts_per_tok"),

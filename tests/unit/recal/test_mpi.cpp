@@ -131,7 +131,7 @@ TEST_SUITE("recal") {
       CHECK(norm(res.rows.data() + e * 10, 10) == doctest::Approx(own[e]));
   }
 
-  TEST_CASE("steps converge reaches rho * v_e (LAPACK), sign towards the inherited row") {
+  TEST_CASE("steps converge reaches rho * v_e (LAPACK) / sign towards the inherited row") {
     const int E = 3, d = 16, m = 9;
     Layer l = make_layer(E, d, m, 5);
     auto be = linalg::make_cpu_backend();

@@ -8,7 +8,7 @@
 using namespace moerecal;
 
 TEST_SUITE("recal") {
-  TEST_CASE("norms, max pairwise cosine and alignment of a 3x2 router") {
+  TEST_CASE("norms / max pairwise cosine and alignment of a 3x2 router") {
     recal::RouterLayer r;
     r.layer = 4;
     r.tensor = "model.layers.4.mlp.gate.weight";
