@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace moerecal {
 
@@ -48,6 +49,9 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitGateFailed = 1;
 inline constexpr int kExitBadInput = 2;
 inline constexpr int kExitRuntime = 3;
+
+// Joins collected problems one per line (at most `limit`, then a count of the rest).
+std::string join_problems(const std::vector<std::string>& problems, std::size_t limit = 20);
 
 // Maps an exception to the documented exit code. Never throws.
 int exit_code_for(const std::exception& e) noexcept;

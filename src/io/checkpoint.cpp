@@ -50,11 +50,7 @@ std::map<std::string, std::string> read_weight_map(const fs::path& index, const 
 }
 
 void fail_all(const std::vector<std::string>& problems) {
-  if (problems.empty()) return;
-  std::string msg;
-  for (std::size_t i = 0; i < problems.size() && i < 20; ++i) msg += (i ? "\n" : "") + problems[i];
-  if (problems.size() > 20) msg += "\n... and " + std::to_string(problems.size() - 20) + " more";
-  throw FormatError(msg);
+  if (!problems.empty()) throw FormatError(join_problems(problems));
 }
 
 }  // namespace

@@ -37,6 +37,9 @@ struct TensorInfo {
   std::uint64_t nbytes() const { return end - begin; }
 };
 
+// "[8, 64]"
+std::string shape_string(const std::vector<std::int64_t>& shape);
+
 // Result of parsing and validating a header against a file of `file_size` bytes.
 struct Header {
   std::uint64_t header_len = 0;     // N

@@ -16,12 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string shape_str(const std::vector<std::int64_t>& s) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
-}
-
 std::string found(const json& v) {
   std::string s = v.dump();
   if (s.size() > 60) s = s.substr(0, 57) + "...";
@@ -124,12 +118,12 @@ void check_size(const TensorInfo& t, const std::string& pre, std::vector<std::st
   for (std::int64_t d : t.shape) {
     bits *= static_cast<std::uint64_t>(d);
     if (bits > (static_cast<unsigned __int128>(1) << 100)) {
-      problems.push_back(at + "shape " + shape_str(t.shape) + " overflows");
+      problems.push_back(at + "shape " + shape_string(t.shape) + " overflows");
       return;
     }
   }
   if (bits % 8 != 0) {
-    problems.push_back(at + std::string(dtype_name(t.dtype)) + " " + shape_str(t.shape) +
+    problems.push_back(at + std::string(dtype_name(t.dtype)) + " " + shape_string(t.shape) +
                        " is not a whole number of bytes");
     return;
   }
@@ -138,7 +132,8 @@ void check_size(const TensorInfo& t, const std::string& pre, std::vector<std::st
     problems.push_back(at + "data_offsets [" + std::to_string(t.begin) + ", " +
                        std::to_string(t.end) + "] hold " + std::to_string(t.end - t.begin) +
                        " bytes (expected " + std::to_string(static_cast<std::uint64_t>(want)) +
-                       " for " + std::string(dtype_name(t.dtype)) + " " + shape_str(t.shape) + ")");
+                       " for " + std::string(dtype_name(t.dtype)) + " " + shape_string(t.shape) +
+                       ")");
   }
 }
 
@@ -191,10 +186,7 @@ void parse_metadata(const json& m, const std::string& pre, Header& h,
 }
 
 [[noreturn]] void throw_all(const std::vector<std::string>& problems) {
-  std::string msg;
-  for (std::size_t i = 0; i < problems.size() && i < 20; ++i) msg += (i ? "\n" : "") + problems[i];
-  if (problems.size() > 20) msg += "\n... and " + std::to_string(problems.size() - 20) + " more";
-  throw FormatError(msg);
+  throw FormatError(join_problems(problems));
 }
 
 std::uint64_t read_header_len(std::span<const std::byte> file, const std::string& pre) {
@@ -217,6 +209,12 @@ std::uint64_t read_header_len(std::span<const std::byte> file, const std::string
 }
 
 }  // namespace
+
+std::string shape_string(const std::vector<std::int64_t>& s) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
 
 std::int64_t TensorInfo::numel() const {
   std::int64_t n = 1;

@@ -1,7 +1,6 @@
 // Expected tensors of a spec and the checkpoint cross-check.
 #include <cmath>
 #include <set>
-#include <sstream>
 
 #include "core/error.hpp"
 #include "model/model_spec.hpp"
@@ -10,12 +9,6 @@ namespace moerecal::model {
 namespace {
 
 using Shape = std::vector<std::int64_t>;
-
-std::string shape_str(const Shape& s) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
-}
 
 void add_mlp(std::vector<ExpectedTensor>& out, const std::string& gate, const std::string& up,
              const std::string& down, std::int64_t width, std::int64_t d) {
@@ -91,12 +84,12 @@ void check_one(const io::Checkpoint& ckpt, const ExpectedTensor& t,
   const io::TensorRef r = ckpt.find(t.name);
   if (r.file == nullptr) {
     problems.push_back(locate(ckpt, t.name) + ": tensor '" + t.name + "' not found (expected " +
-                       shape_str(t.shape) + " from config.json)");
+                       io::shape_string(t.shape) + " from config.json)");
     return;
   }
   if (r.info->shape != t.shape) {
     problems.push_back(locate(ckpt, t.name) + ": tensor '" + t.name + "': shape " +
-                       shape_str(r.info->shape) + " (expected " + shape_str(t.shape) +
+                       io::shape_string(r.info->shape) + " (expected " + io::shape_string(t.shape) +
                        " from config.json)");
   } else if (!is_widenable(r.info->dtype)) {
     problems.push_back(locate(ckpt, t.name) + ": tensor '" + t.name + "': dtype " +
@@ -143,11 +136,7 @@ void check_checkpoint(const ModelSpec& spec, const io::Checkpoint& ckpt) {
   if (problems.empty()) {
     for (int layer : spec.moe_layers) check_finite(ckpt, router_tensor_name(spec, layer), problems);
   }
-  if (problems.empty()) return;
-  std::ostringstream msg;
-  for (std::size_t i = 0; i < problems.size() && i < 20; ++i) msg << (i ? "\n" : "") << problems[i];
-  if (problems.size() > 20) msg << "\n... and " << problems.size() - 20 << " more problems";
-  throw ShapeError(msg.str());
+  if (!problems.empty()) throw ShapeError(join_problems(problems));
 }
 
 MoeModel MoeModel::open(const std::filesystem::path& dir) {

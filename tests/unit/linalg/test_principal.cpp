@@ -5,38 +5,19 @@
 #include <cmath>
 #include <random>
 
+#include "../lapack_oracle.hpp"
 #include "linalg/principal.hpp"
 
-extern "C" void dgesvd_(const char* jobu, const char* jobvt, const int* m, const int* n, double* a,
-                        const int* lda, double* s, double* u, const int* ldu, double* vt,
-                        const int* ldvt, double* work, const int* lwork, int* info);
-
 using namespace moerecal::linalg;
+using moerecal::test::randn;
 
 namespace {
 
-std::vector<float> randn(std::size_t n, unsigned seed) {
-  std::mt19937 g(seed);
-  std::normal_distribution<float> nd;
-  std::vector<float> v(n);
-  for (auto& x : v) x = nd(g);
-  return v;
-}
-
 // sigma_1 and the top right singular vector of a row-major [m, n] matrix, by LAPACK dgesvd.
 std::pair<double, std::vector<double>> lapack_top(const std::vector<double>& a, int m, int n) {
-  // row-major A is column-major A^T (n x m); A^T = U S V^T, so A's right vectors are U's columns.
-  std::vector<double> at(a), s(std::min(m, n)), u(std::size_t(n) * n), vt(1);
-  int lwork = -1, info = 0, one = 1;
-  double q = 0;
-  dgesvd_("A", "N", &n, &m, at.data(), &n, s.data(), u.data(), &n, vt.data(), &one, &q, &lwork,
-          &info);
-  lwork = static_cast<int>(q);
-  std::vector<double> work(lwork);
-  dgesvd_("A", "N", &n, &m, at.data(), &n, s.data(), u.data(), &n, vt.data(), &one, work.data(),
-          &lwork, &info);
-  REQUIRE(info == 0);
-  return {s[0], std::vector<double>(u.begin(), u.begin() + n)};
+  std::vector<double> s, u, vt;
+  moerecal::test::svd(a, m, n, s, u, vt);
+  return {s[0], std::vector<double>(vt.begin(), vt.begin() + n)};
 }
 
 double abs_cos(const std::vector<float>& a, const std::vector<double>& b) {

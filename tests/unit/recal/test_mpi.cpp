@@ -5,52 +5,15 @@
 #include <cmath>
 #include <random>
 
+#include "../lapack_oracle.hpp"
 #include "core/error.hpp"
 #include "recal/mpi.hpp"
 
-extern "C" void dgesvd_(const char* jobu, const char* jobvt, const int* m, const int* n, double* a,
-                        const int* lda, double* s, double* u, const int* ldu, double* vt,
-                        const int* ldvt, double* work, const int* lwork, int* info);
-
 using namespace moerecal;
+using moerecal::test::randn;
+using moerecal::test::svd;
 
 namespace {
-
-std::vector<float> randn(std::size_t n, unsigned seed, float scale = 1.0f) {
-  std::mt19937 g(seed);
-  std::normal_distribution<float> nd(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = nd(g);
-  return v;
-}
-
-// Row-major a[m, n] -> (s, vt) via LAPACK on the column-major transpose.
-void svd(const std::vector<double>& a, int m, int n, std::vector<double>& s,
-         std::vector<double>& u_rowmajor, std::vector<double>& vt_rowmajor) {
-  // column-major view of A^T is row-major A: decompose A^T = V S U^T, read off U and V.
-  std::vector<double> at(a);
-  int lda = n, k = std::min(m, n), info = 0, lwork = -1;
-  s.assign(k, 0);
-  std::vector<double> uu(std::size_t(n) * n), vv(std::size_t(m) * m);
-  double q = 0;
-  dgesvd_("A", "A", &n, &m, at.data(), &lda, s.data(), uu.data(), &n, vv.data(), &m, &q, &lwork,
-          &info);
-  lwork = static_cast<int>(q);
-  std::vector<double> work(lwork);
-  dgesvd_("A", "A", &n, &m, at.data(), &lda, s.data(), uu.data(), &n, vv.data(), &m, work.data(),
-          &lwork, &info);
-  REQUIRE(info == 0);
-  // A^T (n x m, col-major) = UU S VV  =>  A = VV^T S UU^T: left vectors of A are the rows of
-  // VV (col-major, VV(r, c) = vv[r + c m]); right vectors are the columns of UU.
-  u_rowmajor.assign(std::size_t(m) * k, 0);
-  vt_rowmajor.assign(std::size_t(k) * n, 0);
-  for (int i = 0; i < m; ++i)
-    for (int j = 0; j < k; ++j)
-      u_rowmajor[std::size_t(i) * k + j] = vv[std::size_t(j) + std::size_t(i) * m];
-  for (int j = 0; j < k; ++j)
-    for (int i = 0; i < n; ++i)
-      vt_rowmajor[std::size_t(j) * n + i] = uu[std::size_t(i) + std::size_t(j) * n];
-}
 
 struct Layer {
   recal::RouterLayer router;
