@@ -23,6 +23,7 @@ struct FamilyTable {
 
 // Qwen2/3-MoE layer rule (ARCHITECTURES.md §4.2).
 void read_sparse_layers(const ConfigReader& cfg, ModelSpec& s) {
+  s.qwen_sliding = cfg.bool_or("use_sliding_window", false);
   const std::vector<int> dense_only = cfg.int_list_or("mlp_only_layers");
   const int step = cfg.int_or({"decoder_sparse_step"}, 1);
   for (int i = 0; i < s.n_layers; ++i) {
@@ -42,6 +43,7 @@ void read_mixtral(const ConfigReader& cfg, ModelSpec& s) {
   s.n_experts = cfg.require_int({"num_local_experts", "num_experts"});
   s.expert_width = cfg.require_int({"intermediate_size"});
   s.norm_topk_prob = true;  // Mixtral always renormalises the top-k weights
+  s.sliding_window = cfg.int_or({"sliding_window"}, 0);
   s.rope_theta = cfg.rope_theta_or(1e6);
   s.rms_eps = cfg.number_or("rms_norm_eps", 1e-5);
   read_all_moe(s);
@@ -53,6 +55,7 @@ void read_olmoe(const ConfigReader& cfg, ModelSpec& s) {
   s.norm_topk_prob = cfg.bool_or("norm_topk_prob", false);
   s.qkv_bias = s.o_bias = cfg.bool_or("attention_bias", false);
   s.qk_norm = true;
+  s.clip_qkv = cfg.number_or("clip_qkv", 0.0);
   s.rms_eps = cfg.number_or("rms_norm_eps", 1e-5);
   read_all_moe(s);
 }

@@ -44,6 +44,9 @@ struct ModelSpec {
   double rms_eps = 1e-6;
   double rope_theta = 10000.0;
   bool tie_word_embeddings = false;
+  int sliding_window = 0;       // Mixtral: keys within the last `sliding_window` positions; 0 = off
+  bool qwen_sliding = false;    // Qwen use_sliding_window (not supported by the engine yet)
+  double clip_qkv = 0;          // OLMoE: clamp q, k, v to [-clip, clip]; 0 = off
   std::vector<int> moe_layers;  // sorted layer indices with a routed MoE block
 
   bool is_moe_layer(int layer) const;

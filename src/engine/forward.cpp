@@ -1,0 +1,87 @@
+#include "engine/forward.hpp"
+
+#include "core/error.hpp"
+#include "engine/attention.hpp"
+#include "engine/layer_weights.hpp"
+#include "engine/moe.hpp"
+#include "engine/ops.hpp"
+
+namespace moerecal::engine {
+namespace {
+
+std::vector<float> embed(const model::MoeModel& m, const std::vector<std::vector<int>>& seqs) {
+  const int d = m.spec.hidden, V = m.spec.vocab;
+  const std::vector<float> table = m.ckpt.read_f32("model.embed_tokens.weight");
+  std::vector<float> h;
+  for (std::size_t s = 0; s < seqs.size(); ++s) {
+    for (std::size_t t = 0; t < seqs[s].size(); ++t) {
+      const int id = seqs[s][t];
+      if (id < 0 || id >= V) {
+        throw FormatError("sequence " + std::to_string(s) + ", position " + std::to_string(t) +
+                          ": token id " + std::to_string(id) + " is outside the vocabulary (0.." +
+                          std::to_string(V - 1) + ")");
+      }
+      h.insert(h.end(), table.begin() + std::size_t(id) * d,
+               table.begin() + std::size_t(id + 1) * d);
+    }
+  }
+  return h;
+}
+
+void run_layer(const model::MoeModel& m, linalg::Backend& be, int layer,
+               const std::vector<std::vector<int>>& seqs, const std::vector<double>& inv_freq,
+               const ForwardOptions& opt, std::vector<float>& h) {
+  const model::ModelSpec& s = m.spec;
+  const int d = s.hidden;
+  const std::size_t T = h.size() / d;
+  const LayerWeights w = load_layer(m, layer);
+  std::vector<float> x(h.size());
+  rms_norm(h.data(), w.input_norm.data(), x.data(), T, d, s.rms_eps);
+  std::size_t off = 0;
+  for (const auto& seq : seqs) {
+    attention(be, s, w, inv_freq, x.data() + off * d, static_cast<int>(seq.size()),
+              h.data() + off * d);
+    off += seq.size();
+  }
+  rms_norm(h.data(), w.post_norm.data(), x.data(), T, d, s.rms_eps);
+  if (!s.is_moe_layer(layer)) {
+    swiglu_add(be, w.dense, x.data(), static_cast<int>(T), d, nullptr, h.data());
+    return;
+  }
+  const std::vector<float>* router = &w.router;
+  if (opt.routers && opt.routers->count(layer)) router = &opt.routers->at(layer);
+  moe_block(be, s, w, *router, layer, x.data(), static_cast<int>(T), h.data(), opt.observer);
+}
+
+}  // namespace
+
+std::vector<float> run_layers(const model::MoeModel& m, linalg::Backend& be,
+                              const std::vector<std::vector<int>>& seqs,
+                              const ForwardOptions& opt) {
+  const model::ModelSpec& s = m.spec;
+  if (s.qwen_sliding) {
+    throw FormatError(
+        "config.json: use_sliding_window=true is not supported by the forward pass yet");
+  }
+  std::vector<float> h = embed(m, seqs);
+  const std::vector<double> inv_freq = rope_inv_freq(s.rope_theta, s.head_dim);
+  for (int layer = 0; layer < s.n_layers; ++layer) run_layer(m, be, layer, seqs, inv_freq, opt, h);
+  const std::vector<float> norm = m.ckpt.read_f32("model.norm.weight");
+  rms_norm(h.data(), norm.data(), h.data(), h.size() / s.hidden, s.hidden, s.rms_eps);
+  return h;
+}
+
+std::vector<float> log_probs(const model::MoeModel& m, linalg::Backend& be,
+                             const std::vector<float>& hidden) {
+  const int d = m.spec.hidden, V = m.spec.vocab;
+  const std::size_t T = hidden.size() / d;
+  const std::vector<float> head =
+      m.ckpt.read_f32(m.spec.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight");
+  std::vector<float> logits(T * V), out(T * V);
+  be.gemm(linalg::Trans::kNo, linalg::Trans::kYes, static_cast<int>(T), V, d, 1.0f, hidden.data(),
+          d, head.data(), d, 0.0f, logits.data(), V);
+  for (std::size_t t = 0; t < T; ++t) log_softmax_row(logits.data() + t * V, out.data() + t * V, V);
+  return out;
+}
+
+}  // namespace moerecal::engine

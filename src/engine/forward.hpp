@@ -1,0 +1,46 @@
+// Layer-wise streaming forward pass (DESIGN.md §5, ARCHITECTURES.md §2-§5): all sequences advance
+// one layer at a time, so only one layer's weights (f32) and the hidden states of every token are
+// resident. fp32 compute and accumulation. An Observer sees every router's inputs and decisions.
+#pragma once
+
+#include <map>
+#include <vector>
+
+#include "linalg/backend.hpp"
+#include "model/model_spec.hpp"
+
+namespace moerecal::engine {
+
+// What one MoE layer's router did for all tokens (rows in token order across sequences).
+struct RouterEvent {
+  int layer = 0;
+  int n_tokens = 0;
+  const float* inputs = nullptr;   // [T, d] router inputs (post-attention RMSNorm output)
+  const float* logits = nullptr;   // [T, E]
+  const int* selected = nullptr;   // [T, k] expert indices, best first
+  const float* weights = nullptr;  // [T, k] routing weights applied to the experts
+};
+
+class Observer {
+ public:
+  virtual ~Observer() = default;
+  virtual void on_router(const RouterEvent& ev) = 0;
+};
+
+struct ForwardOptions {
+  Observer* observer = nullptr;
+  // Router matrices [E, d] replacing the checkpoint's, by layer (candidate routers).
+  const std::map<int, std::vector<float>>* routers = nullptr;
+};
+
+// Runs the sequences through every layer and returns the final-norm hidden states [T, d]
+// (T = total tokens). Throws FormatError for token ids outside the vocabulary.
+std::vector<float> run_layers(const model::MoeModel& m, linalg::Backend& be,
+                              const std::vector<std::vector<int>>& seqs,
+                              const ForwardOptions& opt = {});
+
+// log_softmax(h lm_head^T) for rows [T, d] of final hidden states; returns [T, vocab].
+std::vector<float> log_probs(const model::MoeModel& m, linalg::Backend& be,
+                             const std::vector<float>& hidden);
+
+}  // namespace moerecal::engine

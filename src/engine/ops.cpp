@@ -1,0 +1,63 @@
+#include "engine/ops.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace moerecal::engine {
+
+void rms_norm(const float* x, const float* w, float* y, std::size_t n, int d, double eps) {
+  for (std::size_t r = 0; r < n; ++r) {
+    const float* xr = x + r * d;
+    float* yr = y + r * d;
+    double ss = 0;
+    for (int i = 0; i < d; ++i) ss += double{xr[i]} * xr[i];
+    const float inv = static_cast<float>(1.0 / std::sqrt(ss / d + eps));
+    for (int i = 0; i < d; ++i) yr[i] = w[i] * (xr[i] * inv);
+  }
+}
+
+void softmax_rows(float* x, std::size_t n, int d) {
+  for (std::size_t r = 0; r < n; ++r) {
+    float* xr = x + r * d;
+    const float mx = *std::max_element(xr, xr + d);
+    double sum = 0;
+    for (int i = 0; i < d; ++i) sum += std::exp(double{xr[i]} - mx);
+    for (int i = 0; i < d; ++i) xr[i] = static_cast<float>(std::exp(double{xr[i]} - mx) / sum);
+  }
+}
+
+void log_softmax_row(const float* x, float* out, int d) {
+  const float mx = *std::max_element(x, x + d);
+  double sum = 0;
+  for (int i = 0; i < d; ++i) sum += std::exp(double{x[i]} - mx);
+  const double lse = mx + std::log(sum);
+  for (int i = 0; i < d; ++i) out[i] = static_cast<float>(x[i] - lse);
+}
+
+float silu(float x) { return x / (1.0f + std::exp(-x)); }
+
+std::vector<double> rope_inv_freq(double theta, int dim) {
+  std::vector<double> f(dim / 2);
+  for (int i = 0; i < dim / 2; ++i) {
+    // computed as torch does: 1 / theta^(arange(0, dim, 2) / dim) in fp32
+    const float e = static_cast<float>(2 * i) / static_cast<float>(dim);
+    f[i] = static_cast<double>(1.0f / std::pow(static_cast<float>(theta), e));
+  }
+  return f;
+}
+
+void rope_row(float* x, int heads, int hd, int pos, const std::vector<double>& inv_freq) {
+  const int half = hd / 2;
+  for (int i = 0; i < half; ++i) {
+    const float angle = static_cast<float>(pos) * static_cast<float>(inv_freq[i]);
+    const float c = std::cos(angle), s = std::sin(angle);
+    for (int h = 0; h < heads; ++h) {
+      float* v = x + std::size_t(h) * hd;
+      const float a = v[i], b = v[i + half];
+      v[i] = a * c - b * s;
+      v[i + half] = b * c + a * s;
+    }
+  }
+}
+
+}  // namespace moerecal::engine
