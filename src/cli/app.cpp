@@ -39,6 +39,7 @@ struct Runner {
   int operator()(const CalibrateCmd& c) const { return run_calibrate(c, g); }
   int operator()(const DiffCmd& c) const { return run_diff(c, g); }
   int operator()(const ApplyCmd& c) const { return run_apply(c, g); }
+  int operator()(const PerplexityCmd& c) const { return run_perplexity(c, g); }
 };
 
 int report(const std::exception& e, int code) {
@@ -55,6 +56,7 @@ Command App::selected() const {
     if (n == "calibrate") return calibrate;
     if (n == "diff") return diff;
     if (n == "apply") return apply;
+    if (n == "perplexity") return perplexity;
   }
   return std::monostate{};
 }
@@ -76,6 +78,7 @@ std::unique_ptr<App> build_app() {
   add_calibrate(*a->app, a->calibrate);
   add_diff(*a->app, a->diff);
   add_apply(*a->app, a->apply);
+  add_perplexity(*a->app, a->perplexity);
   return a;
 }
 

@@ -16,6 +16,7 @@ struct App {
   CalibrateCmd calibrate;
   DiffCmd diff;
   ApplyCmd apply;
+  PerplexityCmd perplexity;
   // parsed subcommand -> Command
   Command selected() const;
 };

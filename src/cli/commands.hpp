@@ -61,7 +61,20 @@ struct ApplyCmd {
   bool force = false;
 };
 
-using Command = std::variant<std::monostate, InspectCmd, CalibrateCmd, DiffCmd, ApplyCmd>;
+struct DataOptions {
+  std::filesystem::path file;
+  int ctx = 512;
+  long long max_tokens = 0;
+};
+
+struct PerplexityCmd {
+  std::filesystem::path model;
+  DataOptions data;
+  bool json = false;
+};
+
+using Command =
+    std::variant<std::monostate, InspectCmd, CalibrateCmd, DiffCmd, ApplyCmd, PerplexityCmd>;
 
 CLI::App* add_inspect(CLI::App& app, InspectCmd& cmd);
 int run_inspect(const InspectCmd& cmd, const GlobalOptions& g);
@@ -71,6 +84,11 @@ CLI::App* add_diff(CLI::App& app, DiffCmd& cmd);
 int run_diff(const DiffCmd& cmd, const GlobalOptions& g);
 CLI::App* add_apply(CLI::App& app, ApplyCmd& cmd);
 int run_apply(const ApplyCmd& cmd, const GlobalOptions& g);
+CLI::App* add_perplexity(CLI::App& app, PerplexityCmd& cmd);
+int run_perplexity(const PerplexityCmd& cmd, const GlobalOptions& g);
+
+// Registers --data (required or not), --ctx, --max-tokens.
+void add_data_options(CLI::App& sub, DataOptions& d, bool required);
 
 // --expert-matrix value -> enum (UsageError when unknown).
 recal::ExpertMatrix expert_matrix_or_throw(const std::string& s);
