@@ -498,10 +498,22 @@ def make_bad(root):
     print(f"{len(manifest)} malformed checkpoints in {bad}")
 
 
+def make_data(root):
+    """Token data for calibration and perplexity tests: 24 records of 48-96 ids drawn uniformly
+    below 256 (the tiny fixtures' vocabulary)."""
+    rng = np.random.default_rng(99)
+    with open(os.path.join(root, "calibration.jsonl"), "w") as fh:
+        for _ in range(24):
+            n = int(rng.integers(48, 97))
+            ids = rng.integers(0, 256, n).tolist()
+            fh.write(json.dumps({"input_ids": ids}) + "\n")
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "testdata")
     make_good(root)
     make_bad(root)
+    make_data(root)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,4 @@
-// moe-recal calibrate MODEL -o OUT: data-free Manifold Power Iteration on every router.
-#include "recal/calibrate.hpp"
-
+// moe-recal calibrate MODEL -o OUT [--data FILE]: Manifold Power Iteration on every router.
 #include <unistd.h>
 
 #include <cstdio>
@@ -9,18 +7,24 @@
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "io/token_data.hpp"
+#include "recal/calibrate.hpp"
+#include "recal/calibrate_data.hpp"
 #include "report/changelog.hpp"
 #include "report/output_checkpoint.hpp"
 
 namespace moerecal::cli {
 namespace {
 
-recal::MpiOptions mpi_options(const CalibrateCmd& c) {
-  if (c.direction != "weights") {
-    throw UsageError(
-        "--direction activations needs calibration data (--data), which this "
-        "version does not read yet; use --direction weights");
+std::string direction(const CalibrateCmd& c) {
+  if (c.direction == "auto") return c.data.file.empty() ? "weights" : "activations";
+  if (c.direction == "activations" && c.data.file.empty()) {
+    throw UsageError("--direction activations needs calibration data: give --data FILE");
   }
+  return c.direction;
+}
+
+recal::MpiOptions mpi_options(const CalibrateCmd& c) {
   recal::MpiOptions o;
   o.matrix = expert_matrix_or_throw(c.solver.expert_matrix);
   o.steps = recal::parse_steps(c.steps);
@@ -33,8 +37,8 @@ recal::MpiOptions mpi_options(const CalibrateCmd& c) {
 
 nlohmann::json method_json(const CalibrateCmd& c, const recal::MpiOptions& o,
                            const std::vector<int>& layers) {
-  return {{"algorithm", "manifold-power-iteration"},
-          {"direction", c.direction},
+  nlohmann::json j = {{"algorithm", "manifold-power-iteration"},
+          {"direction", direction(c)},
           {"expert_matrix", c.solver.expert_matrix},
           {"steps", o.steps == 0 ? nlohmann::json("converge") : nlohmann::json(o.steps)},
           {"radius", c.radius},
@@ -45,6 +49,8 @@ nlohmann::json method_json(const CalibrateCmd& c, const recal::MpiOptions& o,
             {"block", o.solver.block},
             {"tol", o.solver.tol},
             {"max_iter", o.solver.max_iter}}}};
+  if (direction(c) == "activations") j["shrinkage"] = c.shrinkage;
+  return j;
 }
 
 void print_table(const std::vector<recal::LayerOutcome>& outs) {
@@ -65,6 +71,25 @@ void progress(int i, int n) {
   if (i + 1 == n) std::fputc('\n', stderr);
 }
 
+std::vector<recal::LayerOutcome> run(const CalibrateCmd& c, const model::MoeModel& m,
+                                     const std::vector<int>& layers, const recal::MpiOptions& opt,
+                                     linalg::Backend& be, nlohmann::json& calibration) {
+  if (direction(c) == "weights") {
+    if (!c.data.file.empty()) {
+      throw UsageError("--direction weights is data-free; drop --data or use --direction activations");
+    }
+    return recal::calibrate_weights(m, layers, opt, be, progress);
+  }
+  const io::TokenData data = io::read_token_data(c.data.file, c.data.ctx, c.data.max_tokens);
+  io::check_vocab(data, m.spec.vocab);
+  std::vector<std::vector<int>> windows;
+  for (const auto& w : data.windows) windows.push_back(w.ids);
+  calibration = {{"file", c.data.file.string()}, {"sha256", data.sha256},
+                 {"sequences", data.records},    {"windows", windows.size()},
+                 {"tokens", data.tokens},        {"ctx", data.ctx}};
+  return recal::calibrate_activations(m, windows, layers, {opt, c.shrinkage}, be, progress);
+}
+
 }  // namespace
 
 CLI::App* add_calibrate(CLI::App& app, CalibrateCmd& c) {
@@ -73,9 +98,16 @@ CLI::App* add_calibrate(CLI::App& app, CalibrateCmd& c) {
       "Recompute every router row with Manifold Power Iteration into a new checkpoint");
   sub->add_option("MODEL", c.model, "Hugging Face checkpoint directory (read only)")->required();
   sub->add_option("-o,--output", c.out, "Output checkpoint directory (must not exist)");
-  sub->add_option("--direction", c.direction, "Operator: weights (A = W^T W, data-free)")
-      ->check(CLI::IsMember({"weights", "activations"}))
+  sub->add_option("--direction", c.direction,
+                  "Operator: weights (A = W^T W) or activations (A = C W^T W, needs --data); "
+                  "auto picks activations when --data is given")
+      ->check(CLI::IsMember({"auto", "weights", "activations"}))
       ->capture_default_str();
+  sub->add_option("--shrinkage", c.shrinkage,
+                  "Shrinkage of C towards (tr C / d) I for --direction activations, in [0, 1]")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  add_data_options(*sub, c.data, false);
   sub->add_option("--steps", c.steps, "Power-then-retract steps: a positive integer or converge")
       ->capture_default_str();
   sub->add_option("--radius", c.radius, "Row norm after retraction: mean, keep or a number")
@@ -99,7 +131,8 @@ int run_calibrate(const CalibrateCmd& c, const GlobalOptions& g) {
   auto be = linalg::make_cpu_backend();
   std::unique_ptr<report::OutputWriter> writer;  // starts copying while the routers are computed
   if (!c.dry_run) writer = std::make_unique<report::OutputWriter>(m, c.out, c.force);
-  const auto outs = recal::calibrate_weights(m, layers, opt, *be, progress);
+  nlohmann::json calibration = nullptr;
+  const auto outs = run(c, m, layers, opt, *be, calibration);
 
   nlohmann::json entry = {
       {"action", "calibrate"},
@@ -107,7 +140,7 @@ int run_calibrate(const CalibrateCmd& c, const GlobalOptions& g) {
       {"tool", {{"name", "moe-recal"}, {"version", MOE_RECAL_VERSION}, {"backend", be->name()}}},
       {"command", g.command_line},
       {"method", method_json(c, opt, layers)},
-      {"calibration", nullptr},
+      {"calibration", calibration},
       {"notes",
        {"experts, shared experts, router biases and selection biases "
         "are kept as they are; only router weights change"}},

@@ -32,10 +32,18 @@ struct InspectCmd {
   SolverOptions solver;
 };
 
+struct DataOptions {
+  std::filesystem::path file;
+  int ctx = 512;
+  long long max_tokens = 0;
+};
+
 struct CalibrateCmd {
   std::filesystem::path model;
   std::filesystem::path out;
-  std::string direction = "weights";
+  std::string direction = "auto";  // activations with --data, else weights
+  double shrinkage = 0.1;
+  DataOptions data;
   std::string steps = "1";
   std::string radius = "mean";
   std::string retraction = "sphere";
@@ -59,12 +67,6 @@ struct ApplyCmd {
   std::filesystem::path router;
   std::filesystem::path out;
   bool force = false;
-};
-
-struct DataOptions {
-  std::filesystem::path file;
-  int ctx = 512;
-  long long max_tokens = 0;
 };
 
 struct PerplexityCmd {

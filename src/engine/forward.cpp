@@ -50,6 +50,9 @@ void run_layer(const model::MoeModel& m, linalg::Backend& be, int layer,
   }
   const std::vector<float>* router = &w.router;
   if (opt.routers && opt.routers->count(layer)) router = &opt.routers->at(layer);
+  if (opt.observer) {
+    if (const auto* r = opt.observer->router_for(layer, x.data(), static_cast<int>(T))) router = r;
+  }
   moe_block(be, s, w, *router, layer, x.data(), static_cast<int>(T), h.data(), opt.observer);
 }
 

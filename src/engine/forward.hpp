@@ -24,7 +24,13 @@ struct RouterEvent {
 class Observer {
  public:
   virtual ~Observer() = default;
-  virtual void on_router(const RouterEvent& ev) = 0;
+  // Before routing layer `layer`: may return the router [E, d] to use for these inputs x [T, d]
+  // (sequential calibration), or nullptr to keep the current one. The pointer must stay valid
+  // until the layer is done.
+  virtual const std::vector<float>* router_for(int layer, const float* x, int n_tokens) {
+    return nullptr;
+  }
+  virtual void on_router(const RouterEvent& ev) {}
 };
 
 struct ForwardOptions {

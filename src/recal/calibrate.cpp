@@ -34,6 +34,8 @@ double cosine(const float* a, const float* b, int n) {
   return aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
 }
 
+}  // namespace
+
 std::vector<ExpertOperand> load_operands(const model::MoeModel& m, int layer, ExpertMatrix which) {
   std::vector<ExpertOperand> ops(m.spec.n_experts);
   linalg::parallel_for(m.spec.n_experts, [&](int e, linalg::Backend&) {
@@ -42,7 +44,9 @@ std::vector<ExpertOperand> load_operands(const model::MoeModel& m, int layer, Ex
   return ops;
 }
 
-// Rounds the MPI result to the stored dtype and fills the "after" side of `out`.
+namespace {
+
+// Rounds the new rows to the stored dtype and fills the "after" side of `out`.
 void store_after(const std::vector<float>& rows, LayerOutcome& out) {
   out.after = out.before;
   out.after_bytes.resize(rows.size() * dtype_bits(out.before.dtype) / 8);
@@ -52,17 +56,26 @@ void store_after(const std::vector<float>& rows, LayerOutcome& out) {
 
 LayerOutcome calibrate_layer(const model::MoeModel& m, const RouterLayer& router, bool selected,
                              const MpiOptions& opt, linalg::Backend& be) {
+  const std::vector<ExpertOperand> ops = load_operands(m, router.layer, opt.matrix);
+  const LayerMpiResult res = mpi_layer(be, router, ops, opt);
+  return layer_outcome(be, router, selected ? res.rows : router.rows, selected,
+                       selected ? res.steps_done : 0, res.dirs);
+}
+
+}  // namespace
+
+LayerOutcome layer_outcome(linalg::Backend& be, const RouterLayer& router,
+                           const std::vector<float>& rows, bool changed, int steps,
+                           const std::vector<linalg::PrincipalResult>& weight_dirs) {
   LayerOutcome out;
   out.before = router;
-  const std::vector<ExpertOperand> ops = load_operands(m, router.layer, opt.matrix);
-  LayerMpiResult res = mpi_layer(be, router, ops, opt);
-  store_after(selected ? res.rows : router.rows, out);
-  out.changed = selected && out.after.rows != router.rows;
-  out.health_before = router_health(be, out.before, res.dirs);
-  out.health_after = router_health(be, out.after, res.dirs);
+  store_after(rows, out);
+  out.changed = changed && out.after.rows != router.rows;
+  out.health_before = router_health(be, out.before, weight_dirs);
+  out.health_after = router_health(be, out.after, weight_dirs);
   RouterLayer unrounded = router;
-  unrounded.rows = selected ? res.rows : router.rows;
-  out.row_cos_max_unrounded = router_health(be, unrounded, res.dirs).row_cos_max;
+  unrounded.rows = rows;
+  out.row_cos_max_unrounded = router_health(be, unrounded, weight_dirs).row_cos_max;
   const int d = router.hidden;
   for (int e = 0; e < router.n_experts; ++e) {
     const std::size_t off = std::size_t(e) * d;
@@ -73,11 +86,9 @@ LayerOutcome calibrate_layer(const model::MoeModel& m, const RouterLayer& router
   for (double c : out.old_new_cos) out.old_new_cos_mean += c / router.n_experts;
   out.solver_iterations_max = out.health_before.solver_iterations_max;
   out.solver_residual_max = out.health_before.solver_residual_max;
-  out.steps_done = selected ? res.steps_done : 0;
+  out.steps_done = steps;
   return out;
 }
-
-}  // namespace
 
 std::vector<int> parse_layers(const std::string& s, const model::ModelSpec& spec) {
   if (s.empty() || s == "all") return spec.moe_layers;

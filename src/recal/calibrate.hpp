@@ -11,6 +11,7 @@
 #include "model/model_spec.hpp"
 #include "recal/mpi.hpp"
 #include "recal/router_health.hpp"
+#include "recal/routing_stats.hpp"
 #include "recal/router_set.hpp"
 
 namespace moerecal::recal {
@@ -31,7 +32,20 @@ struct LayerOutcome {
   int solver_iterations_max = 0;
   double solver_residual_max = 0;
   int steps_done = 0;
+  // With calibration data: alignment against the activation-aware directions, and expert load
+  // on the calibration tokens with the inherited and the new router.
+  bool has_data = false;
+  double align_method_before = 0, align_method_after = 0;
+  LoadStats load_before, load_after;
 };
+
+// Fills the figures of a layer whose new rows are `rows` (f32, before dtype rounding; equal to
+// the inherited rows when unchanged). `weight_dirs` are the weights-based directions.
+LayerOutcome layer_outcome(linalg::Backend& be, const RouterLayer& router,
+                           const std::vector<float>& rows, bool changed, int steps,
+                           const std::vector<linalg::PrincipalResult>& weight_dirs);
+
+std::vector<ExpertOperand> load_operands(const model::MoeModel& m, int layer, ExpertMatrix which);
 
 // Runs MPI on `layers` (others are carried over unchanged). `progress(i, n)` is called before
 // each layer. Throws UsageError / BackendError / FormatError.

@@ -31,12 +31,18 @@ std::vector<double> target_radius(const RouterLayer& r, const Radius& spec) {
   return out;
 }
 
-// One power step on every row: r_e <- A_e r_e.
-void power_step(const std::vector<ExpertOperand>& ops, std::vector<float>& rows, int d, int layer) {
+// One power step on every row: r_e <- A_e r_e (times C for the activation operator).
+void power_step(const std::vector<ExpertOperand>& ops, const ActivationMetric* act,
+                std::vector<float>& rows, int d, int layer) {
   linalg::parallel_for(static_cast<int>(ops.size()), [&](int e, linalg::Backend& be) {
-    std::vector<float> y(d);
+    std::vector<float> y(d), cy(d);
     float* r = rows.data() + std::size_t(e) * d;
     apply_operator(be, ops[e].blocks, r, y.data());
+    if (act) {
+      be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->c.data(), d, y.data(), 1,
+              0.0f, cy.data(), 1);
+      y.swap(cy);
+    }
     if (!(norm(y.data(), d) > 0)) {
       throw BackendError("layer " + std::to_string(layer) + ": expert " + std::to_string(e) +
                          ": power step gave a zero or non-finite row");
@@ -123,8 +129,36 @@ void stiefel_retract(linalg::Backend& be, std::vector<float>& rows, int n, int d
   rows.swap(out);
 }
 
+std::vector<linalg::PrincipalResult> operator_directions(const RouterLayer& router,
+                                                         const std::vector<ExpertOperand>& ops,
+                                                         const linalg::PrincipalOptions& opt,
+                                                         const ActivationMetric* act) {
+  const int n = router.n_experts, d = router.hidden;
+  std::vector<linalg::PrincipalResult> dirs(n);
+  linalg::parallel_for(n, [&](int e, linalg::Backend& be) {
+    const float* r = router.rows.data() + std::size_t(e) * d;
+    if (act == nullptr) {
+      dirs[e] = linalg::principal_direction(be, ops[e].blocks, r, opt);
+      return;
+    }
+    // u: top eigenvector of C^1/2 W^T W C^1/2, signed towards C^1/2 r; v = C^1/2 u, normalised.
+    std::vector<float> ref(d), v(d);
+    be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->c_half.data(), d, r, 1,
+            0.0f, ref.data(), 1);
+    const ExpertOperand wc = whiten(be, ops[e], *act);
+    dirs[e] = linalg::principal_direction(be, wc.blocks, ref.data(), opt);
+    be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->c_half.data(), d,
+            dirs[e].v.data(), 1, 0.0f, v.data(), 1);
+    const double nv = norm(v.data(), d);
+    for (int i = 0; i < d; ++i) v[i] = static_cast<float>(v[i] / nv);
+    dirs[e].v = v;
+  });
+  return dirs;
+}
+
 LayerMpiResult mpi_layer(linalg::Backend& be, const RouterLayer& router,
-                         const std::vector<ExpertOperand>& ops, const MpiOptions& opt) {
+                         const std::vector<ExpertOperand>& ops, const MpiOptions& opt,
+                         const ActivationMetric* act) {
   const int n = router.n_experts, d = router.hidden;
   MR_ASSERT(ops.size() == static_cast<std::size_t>(n));
   if (opt.retraction == Retraction::kStiefel && n > d) {
@@ -139,11 +173,7 @@ LayerMpiResult mpi_layer(linalg::Backend& be, const RouterLayer& router,
     for (double r : res.radius) mean += r / n;
     res.radius.assign(n, mean);
   }
-  res.dirs.resize(n);
-  linalg::parallel_for(n, [&](int e, linalg::Backend& wbe) {
-    res.dirs[e] = linalg::principal_direction(wbe, ops[e].blocks,
-                                              router.rows.data() + std::size_t(e) * d, opt.solver);
-  });
+  res.dirs = operator_directions(router, ops, opt.solver, act);
   res.rows = router.rows;
   if (opt.steps == 0 && opt.retraction == Retraction::kSphere) {
     for (int e = 0; e < n; ++e) {  // the fixed point is rho * v_e, v_e signed towards r_e
@@ -156,7 +186,7 @@ LayerMpiResult mpi_layer(linalg::Backend& be, const RouterLayer& router,
   const int cap = opt.steps == 0 ? opt.converge_cap : opt.steps;
   for (int s = 0; s < cap; ++s) {
     const std::vector<float> before = res.rows;
-    power_step(ops, res.rows, d, router.layer);
+    power_step(ops, act, res.rows, d, router.layer);
     if (opt.retraction == Retraction::kStiefel) {
       stiefel_retract(be, res.rows, n, d, res.radius[0]);
     } else {

@@ -8,6 +8,7 @@
 
 #include "linalg/backend.hpp"
 #include "linalg/principal.hpp"
+#include "recal/activation.hpp"
 #include "recal/expert_operand.hpp"
 #include "recal/router_set.hpp"
 
@@ -41,10 +42,18 @@ struct LayerMpiResult {
   int steps_done = 0;
 };
 
-// One layer. `ops[e]` is expert e's operand for opt.matrix. Throws UsageError for stiefel with
+// One layer. `ops[e]` is expert e's operand for opt.matrix. With `act` the operator is
+// A_e = C W_e^T W_e (direction activations), else W_e^T W_e. Throws UsageError for stiefel with
 // E > d, BackendError on a numerical failure (e.g. a zero row after the power step).
 LayerMpiResult mpi_layer(linalg::Backend& be, const RouterLayer& router,
-                         const std::vector<ExpertOperand>& ops, const MpiOptions& opt);
+                         const std::vector<ExpertOperand>& ops, const MpiOptions& opt,
+                         const ActivationMetric* act = nullptr);
+
+// Principal directions v_e of A_e for every expert (signed towards the router rows).
+std::vector<linalg::PrincipalResult> operator_directions(const RouterLayer& router,
+                                                         const std::vector<ExpertOperand>& ops,
+                                                         const linalg::PrincipalOptions& opt,
+                                                         const ActivationMetric* act);
 
 // R <- rho (R R^T)^{-1/2} R for an [E, d] matrix in place (E <= d, full row rank).
 void stiefel_retract(linalg::Backend& be, std::vector<float>& rows, int n_rows, int d, double rho);

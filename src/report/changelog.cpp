@@ -62,7 +62,7 @@ std::string command_line(int argc, char** argv) {
 
 nlohmann::json layer_figures(const recal::LayerOutcome& o) {
   const recal::LayerHealth &b = o.health_before, &a = o.health_after;
-  return {
+  nlohmann::json j = {
       {"layer", o.before.layer},
       {"tensor", o.before.tensor},
       {"dtype", std::string(dtype_name(o.before.dtype))},
@@ -83,6 +83,12 @@ nlohmann::json layer_figures(const recal::LayerOutcome& o) {
       {"solver",
        {{"iterations_max", o.solver_iterations_max}, {"residual_max", o.solver_residual_max}}},
   };
+  if (o.has_data) {
+    j["load"] = {{"before", recal::to_json(o.load_before)}, {"after", recal::to_json(o.load_after)}};
+    j["alignment_activations"] = {{"before", o.align_method_before},
+                                  {"after", o.align_method_after}};
+  }
+  return j;
 }
 
 std::string changelog_markdown(const nlohmann::json& entries) {

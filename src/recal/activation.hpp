@@ -1,0 +1,27 @@
+// The calibration-aware operator of DESIGN.md §1: C = (1/n) sum x x^T over a layer's router
+// inputs, shrunk towards a scaled identity, C <- (1 - lambda) C + lambda (tr C / d) I, and its
+// square root from one eigendecomposition. A_e = C W_e^T W_e; its top eigenvector is
+// v_e = C^{1/2} u / ||C^{1/2} u|| with u the top eigenvector of C^{1/2} W_e^T W_e C^{1/2}.
+#pragma once
+
+#include <vector>
+
+#include "linalg/backend.hpp"
+#include "recal/expert_operand.hpp"
+
+namespace moerecal::recal {
+
+struct ActivationMetric {
+  int d = 0;
+  std::vector<float> c;       // [d, d]
+  std::vector<float> c_half;  // [d, d], symmetric
+};
+
+// x: [n, d] router inputs. Throws UsageError when shrinkage is outside [0, 1].
+ActivationMetric activation_metric(linalg::Backend& be, const float* x, int n, int d,
+                                   double shrinkage);
+
+// The operand of W C^{1/2} (each block op(W) C^{1/2}, stored [rows, d]).
+ExpertOperand whiten(linalg::Backend& be, const ExpertOperand& op, const ActivationMetric& a);
+
+}  // namespace moerecal::recal
