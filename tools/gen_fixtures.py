@@ -14,9 +14,12 @@ Writes, deterministically (fixed seeds; re-running gives byte-identical files):
   testdata/bad/<case>/ and testdata/bad/cases.json
       malformed checkpoints, one defect each, with the file and tensor/key names an error
       message must mention.
+  testdata/calibration.jsonl
+      random token ids below the fixtures' vocabulary size, for calibration and perplexity tests.
 
 The safetensors writer below is written from the format description (no shared code with the
 C++ reader). Requires Debian's python3-numpy:  /usr/bin/python3 tools/gen_fixtures.py [TESTDATA]
+tools/verify_fixtures.py re-reads everything written here with its own reader and checks it.
 """
 import json
 import os
@@ -76,7 +79,7 @@ FAMILIES = {
     "tiny-mixtral": dict(model_type="mixtral", arch="MixtralForCausalLM", dtype="BF16", shards=3,
                          layers=2, experts=8, top_k=2, width=32, kv=2),
     "tiny-olmoe": dict(model_type="olmoe", arch="OlmoeForCausalLM", dtype="F32", shards=1,
-                       layers=2, experts=16, top_k=4, width=16, kv=4),
+                       layers=2, experts=16, top_k=4, width=32, kv=4),
     "tiny-qwen2-moe": dict(model_type="qwen2_moe", arch="Qwen2MoeForCausalLM", dtype="BF16",
                            shards=1, layers=3, experts=8, top_k=2, width=32, kv=2,
                            mlp_only_layers=[1], dense=96, shared=48),
@@ -94,16 +97,20 @@ def config_for(f, hidden=HIDDEN, vocab=VOCAB, heads=HEADS):
          "num_experts_per_tok": f["top_k"], "rms_norm_eps": 1e-6 if "qwen" in mt else 1e-5,
          "rope_theta": 1e6 if mt != "olmoe" else 10000.0, "tie_word_embeddings": False,
          "hidden_act": "silu", "bos_token_id": 1, "eos_token_id": 2,
-         "torch_dtype": {"BF16": "bfloat16", "F32": "float32", "F16": "float16"}[f["dtype"]]}
+         "torch_dtype": {"BF16": "bfloat16", "F32": "float32", "F16": "float16"}[f["dtype"]],
+         "attention_dropout": 0.0, "initializer_range": 0.02, "use_cache": True,
+         "output_router_logits": False}
     if mt == "mixtral":
-        c.update(num_local_experts=f["experts"], intermediate_size=f["width"], sliding_window=None)
+        c.update(num_local_experts=f["experts"], intermediate_size=f["width"], sliding_window=None,
+                 router_aux_loss_coef=0.02, router_jitter_noise=0.0)
     elif mt == "olmoe":
         c.update(num_experts=f["experts"], intermediate_size=f["width"], norm_topk_prob=False,
-                 clip_qkv=None, attention_bias=False, pad_token_id=1)
+                 clip_qkv=None, attention_bias=False, pad_token_id=1, router_aux_loss_coef=0.01)
     else:
         c.update(num_experts=f["experts"], moe_intermediate_size=f["width"],
                  decoder_sparse_step=1, mlp_only_layers=f.get("mlp_only_layers", []),
-                 norm_topk_prob=(mt == "qwen3_moe"), use_sliding_window=False)
+                 norm_topk_prob=(mt == "qwen3_moe"), use_sliding_window=False,
+                 sliding_window=None, max_window_layers=f["layers"], router_aux_loss_coef=0.001)
         c["intermediate_size"] = f.get("dense", 96)
     if mt == "qwen2_moe":
         c.update(shared_expert_intermediate_size=f["shared"], qkv_bias=True)
@@ -284,7 +291,7 @@ def make_good(root):
         for l in exp["layers"]:
             print(f"{name} layer {l['layer']}: alignment(gate_up) mean "
                   f"{l['alignment']['gate_up']['mean']:.3f}, row_cos_max {l['row_cos_max']:.3f}, "
-                  f"max sigma2/sigma1 {l['gate_up_sigma2_over_sigma1_max']:.3f}")
+                  f"min sigma1/sigma2 {1 / l['gate_up_sigma2_over_sigma1_max']:.2f}")
 
 
 # ---------------------------------------------------------------- malformed checkpoints

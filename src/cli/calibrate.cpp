@@ -1,14 +1,16 @@
 // moe-recal calibrate MODEL -o OUT [--data FILE]: Manifold Power Iteration on every router.
+#include "recal/calibrate.hpp"
+
 #include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/progress.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "io/token_data.hpp"
-#include "recal/calibrate.hpp"
 #include "recal/calibrate_data.hpp"
 #include "report/changelog.hpp"
 #include "report/output_checkpoint.hpp"
@@ -37,18 +39,19 @@ recal::MpiOptions mpi_options(const CalibrateCmd& c) {
 
 nlohmann::json method_json(const CalibrateCmd& c, const recal::MpiOptions& o,
                            const std::vector<int>& layers) {
-  nlohmann::json j = {{"algorithm", "manifold-power-iteration"},
-          {"direction", direction(c)},
-          {"expert_matrix", c.solver.expert_matrix},
-          {"steps", o.steps == 0 ? nlohmann::json("converge") : nlohmann::json(o.steps)},
-          {"radius", c.radius},
-          {"retraction", c.retraction},
-          {"layers", layers},
-          {"solver",
-           {{"method", "block power iteration + Rayleigh-Ritz"},
-            {"block", o.solver.block},
-            {"tol", o.solver.tol},
-            {"max_iter", o.solver.max_iter}}}};
+  nlohmann::json j = {
+      {"algorithm", "manifold-power-iteration"},
+      {"direction", direction(c)},
+      {"expert_matrix", c.solver.expert_matrix},
+      {"steps", o.steps == 0 ? nlohmann::json("converge") : nlohmann::json(o.steps)},
+      {"radius", c.radius},
+      {"retraction", c.retraction},
+      {"layers", layers},
+      {"solver",
+       {{"method", "block power iteration + Rayleigh-Ritz"},
+        {"block", o.solver.block},
+        {"tol", o.solver.tol},
+        {"max_iter", o.solver.max_iter}}}};
   if (direction(c) == "activations") j["shrinkage"] = c.shrinkage;
   return j;
 }
@@ -65,20 +68,16 @@ void print_table(const std::vector<recal::LayerOutcome>& outs) {
   }
 }
 
-void progress(int i, int n) {
-  if (log::level() == log::Level::kQuiet || !isatty(2)) return;
-  std::fprintf(stderr, "\rmoe-recal: layer %d/%d", i + 1, n);
-  if (i + 1 == n) std::fputc('\n', stderr);
-}
-
 std::vector<recal::LayerOutcome> run(const CalibrateCmd& c, const model::MoeModel& m,
                                      const std::vector<int>& layers, const recal::MpiOptions& opt,
                                      linalg::Backend& be, nlohmann::json& calibration) {
   if (direction(c) == "weights") {
     if (!c.data.file.empty()) {
-      throw UsageError("--direction weights is data-free; drop --data or use --direction activations");
+      throw UsageError(
+          "--direction weights is data-free; drop --data or use --direction activations");
     }
-    return recal::calibrate_weights(m, layers, opt, be, progress);
+    Progress progress("calibrate", 0);
+    return recal::calibrate_weights(m, layers, opt, be, std::ref(progress));
   }
   const io::TokenData data = io::read_token_data(c.data.file, c.data.ctx, c.data.max_tokens);
   io::check_vocab(data, m.spec.vocab);
@@ -87,7 +86,9 @@ std::vector<recal::LayerOutcome> run(const CalibrateCmd& c, const model::MoeMode
   calibration = {{"file", c.data.file.string()}, {"sha256", data.sha256},
                  {"sequences", data.records},    {"windows", windows.size()},
                  {"tokens", data.tokens},        {"ctx", data.ctx}};
-  return recal::calibrate_activations(m, windows, layers, {opt, c.shrinkage}, be, progress);
+  Progress progress("calibrate", data.tokens);
+  return recal::calibrate_activations(m, windows, layers, {opt, c.shrinkage}, be,
+                                      std::ref(progress));
 }
 
 }  // namespace

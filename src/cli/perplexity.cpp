@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/progress.hpp"
 #include "core/error.hpp"
 #include "io/token_data.hpp"
 
@@ -37,7 +38,13 @@ int run_perplexity(const PerplexityCmd& c, const GlobalOptions&) {
   std::vector<std::vector<int>> windows;
   for (const auto& w : data.windows) windows.push_back(w.ids);
   auto be = linalg::make_cpu_backend();
-  const engine::Perplexity p = engine::perplexity(m, *be, windows);
+  engine::Perplexity p;
+  {
+    Progress progress("perplexity", data.tokens);  // erased before the report prints
+    engine::ForwardOptions fo;
+    fo.on_layer = std::ref(progress);
+    p = engine::perplexity(m, *be, windows, fo);
+  }
   if (c.json) {
     const nlohmann::json j = {{"schema_version", 1},
                               {"ppl", p.ppl()},

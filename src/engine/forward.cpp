@@ -68,7 +68,10 @@ std::vector<float> run_layers(const model::MoeModel& m, linalg::Backend& be,
   }
   std::vector<float> h = embed(m, seqs);
   const std::vector<double> inv_freq = rope_inv_freq(s.rope_theta, s.head_dim);
-  for (int layer = 0; layer < s.n_layers; ++layer) run_layer(m, be, layer, seqs, inv_freq, opt, h);
+  for (int layer = 0; layer < s.n_layers; ++layer) {
+    if (opt.on_layer) opt.on_layer(layer, s.n_layers);
+    run_layer(m, be, layer, seqs, inv_freq, opt, h);
+  }
   const std::vector<float> norm = m.ckpt.read_f32("model.norm.weight");
   rms_norm(h.data(), norm.data(), h.data(), h.size() / s.hidden, s.hidden, s.rms_eps);
   return h;

@@ -3,6 +3,7 @@
 // resident. fp32 compute and accumulation. An Observer sees every router's inputs and decisions.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <vector>
 
@@ -37,6 +38,8 @@ struct ForwardOptions {
   Observer* observer = nullptr;
   // Router matrices [E, d] replacing the checkpoint's, by layer (candidate routers).
   const std::map<int, std::vector<float>>* routers = nullptr;
+  // Called as each layer starts: (layer index, number of layers).
+  std::function<void(int, int)> on_layer;
 };
 
 // Runs the sequences through every layer and returns the final-norm hidden states [T, d]

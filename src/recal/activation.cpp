@@ -14,8 +14,8 @@ ActivationMetric activation_metric(linalg::Backend& be, const float* x, int n, i
   }
   MR_ASSERT(n > 0);
   ActivationMetric a{d, std::vector<float>(std::size_t(d) * d), {}};
-  be.gemm(linalg::Trans::kYes, linalg::Trans::kNo, d, d, n, 1.0f / n, x, d, x, d, 0.0f,
-          a.c.data(), d);
+  be.gemm(linalg::Trans::kYes, linalg::Trans::kNo, d, d, n, 1.0f / n, x, d, x, d, 0.0f, a.c.data(),
+          d);
   double tr = 0;
   for (int i = 0; i < d; ++i) tr += a.c[std::size_t(i) * d + i];
   std::vector<double> c(a.c.size());
@@ -32,7 +32,8 @@ ActivationMetric activation_metric(linalg::Backend& be, const float* x, int n, i
   for (int i = 0; i < d; ++i) {
     for (int j = 0; j < d; ++j) {
       double s = 0;
-      for (int k = 0; k < d; ++k) s += c[std::size_t(i) * d + k] * std::sqrt(std::max(0.0, w[k])) * c[std::size_t(j) * d + k];
+      for (int k = 0; k < d; ++k)
+        s += c[std::size_t(i) * d + k] * std::sqrt(std::max(0.0, w[k])) * c[std::size_t(j) * d + k];
       a.c_half[std::size_t(i) * d + j] = static_cast<float>(s);
     }
   }

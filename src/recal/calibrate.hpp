@@ -11,8 +11,8 @@
 #include "model/model_spec.hpp"
 #include "recal/mpi.hpp"
 #include "recal/router_health.hpp"
-#include "recal/routing_stats.hpp"
 #include "recal/router_set.hpp"
+#include "recal/routing_stats.hpp"
 
 namespace moerecal::recal {
 

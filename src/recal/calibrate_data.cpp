@@ -20,15 +20,12 @@ LoadStats load_with(linalg::Backend& be, const std::vector<float>& rows, const f
 class SequentialCalibrator final : public engine::Observer {
  public:
   SequentialCalibrator(const model::MoeModel& m, const std::vector<int>& layers,
-                       const DataOptions& opt, linalg::Backend& be,
-                       const std::function<void(int, int)>& progress)
-      : m_(m), layers_(layers), opt_(opt), be_(be), progress_(progress) {
+                       const DataOptions& opt, linalg::Backend& be)
+      : m_(m), layers_(layers), opt_(opt), be_(be) {
     for (RouterLayer& r : load_routers(m)) routers_[r.layer] = std::move(r);
   }
 
   const std::vector<float>* router_for(int layer, const float* x, int T) override {
-    if (progress_) progress_(done_, static_cast<int>(routers_.size()));
-    ++done_;
     const RouterLayer& router = routers_.at(layer);
     const bool selected = std::binary_search(layers_.begin(), layers_.end(), layer);
     const int d = router.hidden, E = router.n_experts, k = m_.spec.top_k;
@@ -55,11 +52,9 @@ class SequentialCalibrator final : public engine::Observer {
   const std::vector<int>& layers_;
   const DataOptions& opt_;
   linalg::Backend& be_;
-  std::function<void(int, int)> progress_;
   std::map<int, RouterLayer> routers_;
   std::map<int, std::vector<float>> rows_;
   std::vector<LayerOutcome> outcomes_;
-  int done_ = 0;
 };
 
 }  // namespace
@@ -69,9 +64,10 @@ std::vector<LayerOutcome> calibrate_activations(const model::MoeModel& m,
                                                 const std::vector<int>& layers,
                                                 const DataOptions& opt, linalg::Backend& be,
                                                 const std::function<void(int, int)>& progress) {
-  SequentialCalibrator cal(m, layers, opt, be, progress);
+  SequentialCalibrator cal(m, layers, opt, be);
   engine::ForwardOptions fo;
   fo.observer = &cal;
+  fo.on_layer = progress;
   engine::run_layers(m, be, windows, fo);
   return cal.take();
 }

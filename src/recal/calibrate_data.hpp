@@ -18,7 +18,7 @@ struct DataOptions {
 };
 
 // `windows` are token-id sequences. Unselected layers keep their router (their load figures are
-// still reported). `progress(i, n, tokens)` is called as each MoE layer starts.
+// still reported). `progress(i, n)` is called as each decoder layer starts.
 std::vector<LayerOutcome> calibrate_activations(
     const model::MoeModel& m, const std::vector<std::vector<int>>& windows,
     const std::vector<int>& layers, const DataOptions& opt, linalg::Backend& be,

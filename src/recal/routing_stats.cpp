@@ -36,7 +36,10 @@ std::vector<int> select_top_k(const float* logits, int n_tokens, int n_experts, 
 }
 
 nlohmann::json to_json(const LoadStats& s) {
-  return {{"maxvio", s.maxvio}, {"dead", s.dead}, {"cold", s.cold}, {"entropy", s.entropy},
+  return {{"maxvio", s.maxvio},
+          {"dead", s.dead},
+          {"cold", s.cold},
+          {"entropy", s.entropy},
           {"load", s.load}};
 }
 

@@ -3,9 +3,8 @@
 // 10% of the uniform share; entropy = H(load) / ln E.
 #pragma once
 
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <vector>
 
 namespace moerecal::recal {
 

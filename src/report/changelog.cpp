@@ -84,7 +84,8 @@ nlohmann::json layer_figures(const recal::LayerOutcome& o) {
        {{"iterations_max", o.solver_iterations_max}, {"residual_max", o.solver_residual_max}}},
   };
   if (o.has_data) {
-    j["load"] = {{"before", recal::to_json(o.load_before)}, {"after", recal::to_json(o.load_after)}};
+    j["load"] = {{"before", recal::to_json(o.load_before)},
+                 {"after", recal::to_json(o.load_after)}};
     j["alignment_activations"] = {{"before", o.align_method_before},
                                   {"after", o.align_method_after}};
   }

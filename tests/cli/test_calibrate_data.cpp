@@ -71,7 +71,8 @@ TEST_SUITE("cli") {
       const auto want = reference_load(ref, 2, layer, 2);
       const auto got = l["load"]["before"]["load"].get<std::vector<double>>();
       REQUIRE(got.size() == want.size());
-      for (std::size_t x = 0; x < want.size(); ++x) CHECK(got[x] == doctest::Approx(want[x]).epsilon(1e-9));
+      for (std::size_t x = 0; x < want.size(); ++x)
+        CHECK(got[x] == doctest::Approx(want[x]).epsilon(1e-9));
       const double mx = *std::max_element(want.begin(), want.end());
       CHECK(l["load"]["before"]["maxvio"].get<double>() == doctest::Approx(want.size() * mx - 1));
     }
