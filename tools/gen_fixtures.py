@@ -79,7 +79,7 @@ FAMILIES = {
     "tiny-mixtral": dict(model_type="mixtral", arch="MixtralForCausalLM", dtype="BF16", shards=3,
                          layers=2, experts=8, top_k=2, width=32, kv=2),
     "tiny-olmoe": dict(model_type="olmoe", arch="OlmoeForCausalLM", dtype="F32", shards=1,
-                       layers=2, experts=16, top_k=4, width=32, kv=4),
+                       layers=2, experts=16, top_k=4, width=16, kv=4),
     "tiny-qwen2-moe": dict(model_type="qwen2_moe", arch="Qwen2MoeForCausalLM", dtype="BF16",
                            shards=1, layers=3, experts=8, top_k=2, width=32, kv=2,
                            mlp_only_layers=[1], dense=96, shared=48),
