@@ -1,3 +1,14 @@
+#include <malloc.h>
+
 #include "cli/app.hpp"
 
-int main(int argc, char** argv) { return moerecal::cli::run_main(argc, argv); }
+int main(int argc, char** argv) {
+  // Layer-wise streaming allocates and frees one layer's f32 weights per layer. With glibc's
+  // defaults those buffers go back to the kernel on free and every layer pays page faults and
+  // zeroing again (measured: 2.5x slower). Keep freed memory for reuse instead; peak RSS stays
+  // one layer's working set.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  mallopt(M_ARENA_MAX, 4);
+  return moerecal::cli::run_main(argc, argv);
+}
