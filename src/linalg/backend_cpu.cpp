@@ -1,7 +1,10 @@
 // The OpenBLAS backend: sgemm through CBLAS, symmetric eigensolver through LAPACK dsyev.
 #include <cblas.h>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/error.hpp"
@@ -31,16 +34,39 @@ class CpuBackend final : public Backend {
   void syev(int n, double* a, double* w) override {
     // A symmetric row-major matrix is its own column-major image; LAPACK returns eigenvectors as
     // columns of a column-major array, i.e. as rows of our row-major one: transpose back.
+    if (n <= 0) return;
+    check_finite(n, a);
     int info = 0, lwork = -1;
     double query = 0;
     dsyev_("V", "U", &n, a, &n, w, &query, &lwork, &info);
-    lwork = std::max(1, static_cast<int>(query));
+    check_info("dsyev (workspace query)", n, info);
+    lwork = std::max(3 * n, static_cast<int>(query));
     std::vector<double> work(lwork);
     dsyev_("V", "U", &n, a, &n, w, work.data(), &lwork, &info);
-    if (info != 0) throw BackendError("LAPACK dsyev failed with info " + std::to_string(info));
+    check_info("dsyev", n, info);
     for (int i = 0; i < n; ++i) {
       for (int j = i + 1; j < n; ++j) std::swap(a[i * n + j], a[j * n + i]);
     }
+  }
+
+ private:
+  // LAPACK does not fail on NaN/Inf input; it returns garbage (a NaN 2x2 gives finite values).
+  static void check_finite(int n, const double* a) {
+    for (int i = 0; i < n * n; ++i) {
+      if (!std::isfinite(a[i])) {
+        throw BackendError("LAPACK dsyev: input " + std::to_string(n) + "x" + std::to_string(n) +
+                           " matrix holds " + std::to_string(a[i]) + " at (" +
+                           std::to_string(i / n) + ", " + std::to_string(i % n) + ")");
+      }
+    }
+  }
+
+  // info < 0: argument -info was illegal; info > 0: that many off-diagonals failed to converge.
+  static void check_info(const char* routine, int n, int info) {
+    if (info == 0) return;
+    throw BackendError(std::string("LAPACK ") + routine + " failed on a " + std::to_string(n) +
+                       "x" + std::to_string(n) + " matrix: info = " + std::to_string(info) +
+                       (info < 0 ? " (illegal argument)" : " (no convergence)"));
   }
 };
 

@@ -1,9 +1,14 @@
-// Top eigenvector of A = sum_b op(W_b)^T op(W_b) by block iteration with Rayleigh-Ritz. Each
-// iteration applies A once to a block of b vectors (two GEMMs per matrix block, the Gram matrix
-// is never formed) and does Rayleigh-Ritz over the subspace [X, A X - X Theta, P] (the power
-// step's new direction plus the previous update, as in LOBPCG), which converges like a Krylov
-// method where plain subspace iteration would crawl through a nearly degenerate top spectrum.
-// Large products run in f32 through the Backend; the small bookkeeping runs in double.
+// Top eigenvector of A = sum_b op(W_b)^T op(W_b) by locally optimal block power iteration
+// (LOBPCG in its orthonormal-basis form): every iteration applies A once to a block (two f32 GEMMs
+// per matrix block; the Gram matrix is never formed) and does Rayleigh-Ritz over [X, R, P]: the
+// Ritz block X, its residual R = A X - X Theta (the power step's new information) and the previous
+// update P. The three-term recurrence converges like block Lanczos, at a rate set by the gap to
+// the (b+1)-th eigenvalue, where plain subspace iteration crawls through a nearly degenerate top
+// spectrum. [R, P] is orthonormalized against X and itself before A is applied to it, so every
+// A-image in the Rayleigh-Ritz matrix is fresh (no f32 rounding amplified by recurrences): A sees
+// 2b columns, which costs about what b columns cost, since a skinny GEMM streams W from memory
+// either way. Large products run in f32 through the Backend; the d x 3b basis and the small
+// eigenproblems run in double (host BLAS).
 #include "linalg/principal.hpp"
 
 #include <cblas.h>
@@ -17,95 +22,200 @@
 namespace moerecal::linalg {
 namespace {
 
-using Mat = std::vector<double>;  // row-major [rows, cols]; cols given alongside
+using Mat = std::vector<double>;
 
-// AV = A V for V [d, k] (double in, double out); scratch buffers sized by the caller.
-struct Op {
-  Backend& be;
-  const std::vector<MatrixBlock>& blocks;
-  int d;
-  std::vector<float> v, y, z;
+// Directions of the basis whose Gram eigenvalue falls below this share of the largest are dropped:
+// they carry little new information and their A-images are dominated by f32 rounding.
+constexpr double kRankTol = 1e-10;
 
-  void apply(const Mat& in, int k, Mat& out) {
-    v.assign(in.begin(), in.end());
-    z.assign(std::size_t(d) * k, 0.0f);
-    for (const MatrixBlock& w : blocks) {
-      y.resize(std::size_t(w.rows) * k);
+// c[m, n] = alpha op(a) op(b) + beta c for row-major doubles with leading dimensions.
+void dgemm(bool ta, bool tb, int m, int n, int k, const double* a, int lda, const double* b,
+           int ldb, double* c, int ldc, double alpha = 1.0, double beta = 0.0) {
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n,
+              k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+// A applied to k columns of a row-major double array: in is rounded to f32 in place (so it holds
+// exactly what A saw), then Z = sum_b op(W)^T (op(W) X) by two f32 GEMMs per block.
+class GramOperator {
+ public:
+  GramOperator(Backend& be, const std::vector<MatrixBlock>& blocks, int k_max)
+      : be_(be), blocks_(blocks), d_(blocks[0].cols), x_(std::size_t(d_) * k_max), z_(x_.size()) {
+    int rows = 0;
+    for (const MatrixBlock& w : blocks) rows = std::max(rows, w.rows);
+    y_.resize(std::size_t(rows) * k_max);
+  }
+
+  void apply(double* in, int ldi, int k, double* out, int ldo) {
+    for (int i = 0; i < d_; ++i) {
+      for (int c = 0; c < k; ++c) {
+        x_[std::size_t(i) * k + c] = static_cast<float>(in[std::size_t(i) * ldi + c]);
+        in[std::size_t(i) * ldi + c] = x_[std::size_t(i) * k + c];
+      }
+    }
+    float beta = 0.0f;
+    for (const MatrixBlock& w : blocks_) {
       const Trans fwd = w.transposed ? Trans::kYes : Trans::kNo;
       const Trans back = w.transposed ? Trans::kNo : Trans::kYes;
       const int ld = w.transposed ? w.rows : w.cols;
-      be.gemm(fwd, Trans::kNo, w.rows, k, d, 1.0f, w.data, ld, v.data(), k, 0.0f, y.data(), k);
-      be.gemm(back, Trans::kNo, d, k, w.rows, 1.0f, w.data, ld, y.data(), k, 1.0f, z.data(), k);
+      be_.gemm(fwd, Trans::kNo, w.rows, k, d_, 1.0f, w.data, ld, x_.data(), k, 0.0f, y_.data(), k);
+      be_.gemm(back, Trans::kNo, d_, k, w.rows, 1.0f, w.data, ld, y_.data(), k, beta, z_.data(), k);
+      beta = 1.0f;
     }
-    out.assign(z.begin(), z.end());
+    for (int i = 0; i < d_; ++i)
+      for (int c = 0; c < k; ++c) out[std::size_t(i) * ldo + c] = z_[std::size_t(i) * k + c];
   }
+
+ private:
+  Backend& be_;
+  const std::vector<MatrixBlock>& blocks_;
+  int d_;
+  std::vector<float> x_, y_, z_;
 };
 
-// C [m, n] = A^T B for A [d, m], B [d, n] (host double precision BLAS).
-Mat at_b(const Mat& a, int m, const Mat& b, int n, int d) {
-  Mat c(std::size_t(m) * n, 0.0);
-  if (m > 0 && n > 0) {
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m, n, d, 1.0, a.data(), m, b.data(), n,
-                0.0, c.data(), n);
-  }
-  return c;
-}
+// The basis: columns [X (b) | W (up to 2 b)] of s, W = the orthonormalized [R, P], and their
+// A-images in as (ld = 3 b0). The previous update P waits in columns [2 b, 2 b + np).
+struct Subspace {
+  int d, ld, b, np = 0;
+  Mat s, as;
+  Mat next, anext;  // [d, 2 b0], [d, b0]: scratch for the new X | P, AX and orthonormalization
+  std::vector<double> theta;
+};
 
-// C [d, n] = A B for A [d, k], B [k, n].
-Mat a_b(const Mat& a, int k, const Mat& b, int n, int d) {
-  Mat c(std::size_t(d) * n, 0.0);
-  if (k > 0 && n > 0) {
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d, n, k, 1.0, a.data(), k, b.data(), n,
-                0.0, c.data(), n);
+// Orthonormalizes columns [c0, c0 + n) of s against X (twice: "twice is enough") and among
+// themselves (SVQB: unit columns, eigendecomposition of their Gram, numerically dependent
+// directions dropped). Returns the rank r; the result lands in columns [c0, c0 + r).
+int orthonormalize(Backend& be, Subspace& sp, int c0, int n) {
+  double* w = sp.s.data() + c0;
+  Mat xw(std::size_t(sp.b) * std::max(n, 1)), g(std::size_t(n) * n);
+  for (int pass = 0; pass < 2; ++pass) {
+    dgemm(true, false, sp.b, n, sp.d, sp.s.data(), sp.ld, w, sp.ld, xw.data(), n);
+    dgemm(false, false, sp.d, n, sp.b, sp.s.data(), sp.ld, xw.data(), n, w, sp.ld, -1.0, 1.0);
   }
-  return c;
-}
-
-// [A | B] column concatenation of [d, ka] and [d, kb].
-Mat hcat(const Mat& a, int ka, const Mat& b, int kb, int d) {
-  Mat c(std::size_t(d) * (ka + kb));
-  for (int i = 0; i < d; ++i) {
-    std::copy_n(a.begin() + std::size_t(i) * ka, ka, c.begin() + std::size_t(i) * (ka + kb));
-    std::copy_n(b.begin() + std::size_t(i) * kb, kb, c.begin() + std::size_t(i) * (ka + kb) + ka);
-  }
-  return c;
-}
-
-// Coefficients B [k, r] with S B orthonormal (S^T S = G = V L V^T, B = V_kept L_kept^-1/2);
-// directions with eigenvalue below eps * max are dropped. Returns r.
-int orth_basis(Backend& be, Mat g, int k, Mat& basis) {
-  std::vector<double> w(k);
-  be.syev(k, g.data(), w.data());
+  dgemm(true, false, n, n, sp.d, w, sp.ld, w, sp.ld, g.data(), n);
+  std::vector<double> scale(n), l(n);
+  for (int i = 0; i < n; ++i) scale[i] = g[i * n + i] > 0 ? 1.0 / std::sqrt(g[i * n + i]) : 0.0;
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) g[i * n + j] *= scale[i] * scale[j];
+  be.syev(n, g.data(), l.data());
   std::vector<int> keep;
-  for (int j = k - 1; j >= 0; --j) {
-    if (w[j] > 1e-10 * w[k - 1]) keep.push_back(j);
-  }
+  for (int j = n - 1; j >= 0; --j)
+    if (l[j] > kRankTol * std::max(l[n - 1], 1.0)) keep.push_back(j);
   const int r = static_cast<int>(keep.size());
-  basis.assign(std::size_t(k) * r, 0.0);
-  for (int i = 0; i < k; ++i)
-    for (int c = 0; c < r; ++c) basis[i * r + c] = g[i * k + keep[c]] / std::sqrt(w[keep[c]]);
+  Mat t(std::size_t(n) * std::max(r, 1));
+  for (int i = 0; i < n; ++i)
+    for (int c = 0; c < r; ++c)
+      t[i * r + c] = scale[i] * g[i * n + keep[c]] / std::sqrt(l[keep[c]]);
+  if (r > 0) dgemm(false, false, sp.d, r, n, w, sp.ld, t.data(), r, sp.next.data(), r);
+  for (int i = 0; i < sp.d; ++i)
+    for (int c = 0; c < r; ++c) w[std::size_t(i) * sp.ld + c] = sp.next[std::size_t(i) * r + c];
   return r;
 }
 
 struct Ritz {
-  Mat coef;  // [k, b] top-b Ritz vectors in the subspace basis, descending
+  Mat coef;  // [k, nb] top Ritz vectors as coefficients on the basis columns, descending
   std::vector<double> theta;
+  int nb = 0;
 };
 
-// Rayleigh-Ritz of A on span(Q), given AQ (both [d, r], Q orthonormal).
-Ritz rayleigh_ritz(Backend& be, const Mat& q, const Mat& aq, int r, int b, int d) {
-  Mat h = at_b(q, r, aq, r, d);
+// Rayleigh-Ritz for the pencil (H, G) = (S^T A S, S^T S) of k basis columns: G = V L V^T gives
+// the orthonormalizing map B = V_kept L_kept^-1/2; the top nb eigenvectors Y of B^T H B give
+// coefficients B Y. Directions of S that are numerically dependent (L below kRankTol) are dropped.
+Ritz rayleigh_ritz(Backend& be, Mat g, const Mat& h, int k, int b) {
+  std::vector<double> w(k);
+  be.syev(k, g.data(), w.data());
+  std::vector<int> keep;
+  for (int j = k - 1; j >= 0; --j)
+    if (w[j] > kRankTol * w[k - 1]) keep.push_back(j);
+  const int r = static_cast<int>(keep.size());
+  Mat basis(std::size_t(k) * r), hb(std::size_t(k) * r), m(std::size_t(r) * r);
+  for (int i = 0; i < k; ++i)
+    for (int c = 0; c < r; ++c) basis[i * r + c] = g[i * k + keep[c]] / std::sqrt(w[keep[c]]);
+  dgemm(false, false, k, r, k, h.data(), k, basis.data(), r, hb.data(), r);
+  dgemm(true, false, r, r, k, basis.data(), r, hb.data(), r, m.data(), r);
   for (int i = 0; i < r; ++i)
     for (int j = i + 1; j < r; ++j)
-      h[i * r + j] = h[j * r + i] = 0.5 * (h[i * r + j] + h[j * r + i]);
-  std::vector<double> w(r);
-  be.syev(r, h.data(), w.data());
-  Ritz out{Mat(std::size_t(r) * b), std::vector<double>(b)};
-  for (int c = 0; c < b; ++c) {
-    out.theta[c] = w[r - 1 - c];
-    for (int i = 0; i < r; ++i) out.coef[i * b + c] = h[i * r + (r - 1 - c)];
+      m[i * r + j] = m[j * r + i] = 0.5 * (m[i * r + j] + m[j * r + i]);
+  std::vector<double> theta(r);
+  be.syev(r, m.data(), theta.data());
+  Ritz out;
+  out.nb = std::min(b, r);
+  Mat top(std::size_t(r) * out.nb);
+  for (int c = 0; c < out.nb; ++c) {
+    out.theta.push_back(theta[r - 1 - c]);
+    for (int i = 0; i < r; ++i) top[i * out.nb + c] = m[i * r + (r - 1 - c)];
   }
+  out.coef.resize(std::size_t(k) * out.nb);
+  dgemm(false, false, k, out.nb, r, basis.data(), r, top.data(), out.nb, out.coef.data(), out.nb);
   return out;
+}
+
+// Rayleigh-Ritz over the first k basis columns, then X <- S C, AX <- (AS) C and P <- S[b:k] C[b:k]
+// (the part of the update outside the old X; its A-image is not needed: it is recomputed after
+// the next orthonormalization).
+void rotate(Backend& be, Subspace& sp, int k) {
+  Mat g(std::size_t(k) * k), h(g.size());
+  dgemm(true, false, k, k, sp.d, sp.s.data(), sp.ld, sp.s.data(), sp.ld, g.data(), k);
+  dgemm(true, false, k, k, sp.d, sp.s.data(), sp.ld, sp.as.data(), sp.ld, h.data(), k);
+  const Ritz rr = rayleigh_ritz(be, std::move(g), h, k, sp.b);
+  const int nb = rr.nb, np = k > sp.b ? nb : 0, ldn = 2 * nb;
+  const double* c = rr.coef.data();
+  dgemm(false, false, sp.d, nb, k, sp.s.data(), sp.ld, c, nb, sp.next.data(), ldn);
+  if (np > 0) {
+    dgemm(false, false, sp.d, nb, k - sp.b, sp.s.data() + sp.b, sp.ld, c + sp.b * nb, nb,
+          sp.next.data() + nb, ldn);
+  }
+  dgemm(false, false, sp.d, nb, k, sp.as.data(), sp.ld, c, nb, sp.anext.data(), nb);
+  for (int i = 0; i < sp.d; ++i) {
+    double* s = sp.s.data() + std::size_t(i) * sp.ld;
+    double* as = sp.as.data() + std::size_t(i) * sp.ld;
+    for (int j = 0; j < nb; ++j) as[j] = sp.anext[std::size_t(i) * nb + j];
+    for (int j = 0; j < nb; ++j) s[j] = sp.next[std::size_t(i) * ldn + j];
+    for (int j = 0; j < np; ++j) s[2 * nb + j] = sp.next[std::size_t(i) * ldn + nb + j];
+  }
+  sp.b = nb;
+  sp.np = np;
+  sp.theta = rr.theta;
+}
+
+// One step: R = A X - X Theta; W = orthonormalized [R, P]; A W; Rayleigh-Ritz over [X, W].
+void iterate(Backend& be, GramOperator& op, Subspace& sp) {
+  for (int i = 0; i < sp.d; ++i) {
+    for (int c = 0; c < sp.b; ++c) {
+      const std::size_t x = std::size_t(i) * sp.ld + c;
+      sp.s[x + sp.b] = sp.as[x] - sp.theta[c] * sp.s[x];
+    }
+  }
+  const int r = orthonormalize(be, sp, sp.b, sp.b + sp.np);
+  if (r == 0) return;  // R = 0 and no P: span(X) is invariant, X stays (it is converged)
+  op.apply(sp.s.data() + sp.b, sp.ld, r, sp.as.data() + sp.b, sp.ld);
+  rotate(be, sp, sp.b + r);
+}
+
+// Seeded Gaussian start block, A applied, Rayleigh-Ritz within it.
+Subspace start(Backend& be, GramOperator& op, int d, int b, unsigned seed) {
+  Subspace sp{d, 3 * b, b, 0, Mat(std::size_t(d) * 3 * b, 0.0), {}, {}, {}, {}};
+  sp.as = sp.s;
+  sp.next.resize(std::size_t(d) * 2 * b);
+  sp.anext.resize(std::size_t(d) * b);
+  std::mt19937 g(seed);
+  std::normal_distribution<double> nd;
+  for (int i = 0; i < d; ++i)
+    for (int c = 0; c < b; ++c) sp.s[std::size_t(i) * sp.ld + c] = nd(g);
+  op.apply(sp.s.data(), sp.ld, b, sp.as.data(), sp.ld);
+  rotate(be, sp, b);
+  return sp;
+}
+
+// sin(theta) between the top Ritz vector (column 0 of s) and `prev`.
+double sin_theta(const Subspace& sp, const std::vector<double>& prev) {
+  double dot = 0, pp = 0, xx = 0;
+  for (int i = 0; i < sp.d; ++i) {
+    const double x = sp.s[std::size_t(i) * sp.ld];
+    dot += x * prev[i], pp += prev[i] * prev[i], xx += x * x;
+  }
+  const double c2 = pp > 0 && xx > 0 ? dot * dot / (pp * xx) : 1.0;
+  return std::sqrt(std::max(0.0, 1.0 - c2));
 }
 
 void fix_sign(std::vector<float>& v, const float* ref) {
@@ -122,94 +232,44 @@ void fix_sign(std::vector<float>& v, const float* ref) {
   }
 }
 
-struct State {
-  int d, b, np = 0;  // np: columns of P (0 on the first iteration)
-  Mat x, ax, p, ap;
-  std::vector<double> theta;
-};
-
-// One iteration: subspace [X, R, P] -> new X, P. Returns the top Ritz value's residual norm.
-void iterate(Backend& be, Op& op, State& s) {
-  const int d = s.d, b = s.b;
-  Mat r(std::size_t(d) * b);
-  for (int i = 0; i < d; ++i)
-    for (int c = 0; c < b; ++c) r[i * b + c] = s.ax[i * b + c] - s.theta[c] * s.x[i * b + c];
-  Mat ar;
-  op.apply(r, b, ar);
-  Mat sm = hcat(hcat(s.x, b, r, b, d), 2 * b, s.p, s.np, d);
-  Mat asm_ = hcat(hcat(s.ax, b, ar, b, d), 2 * b, s.ap, s.np, d);
-  const int k = 2 * b + s.np;
-  Mat basis;
-  const int rk = orth_basis(be, at_b(sm, k, sm, k, d), k, basis);
-  const Mat q = a_b(sm, k, basis, rk, d), aq = a_b(asm_, k, basis, rk, d);
-  const int nb = std::min(b, rk);
-  Ritz rr = rayleigh_ritz(be, q, aq, rk, nb, d);
-  const Mat c = a_b(basis, rk, rr.coef, nb, k);  // [k, nb] coefficients on [X, R, P]
-  Mat cx(std::size_t(b) * nb), crp(std::size_t(k - b) * nb);
-  for (int i = 0; i < k; ++i)
-    for (int j = 0; j < nb; ++j) (i < b ? cx[i * nb + j] : crp[(i - b) * nb + j]) = c[i * nb + j];
-  const Mat rp = hcat(r, b, s.p, s.np, d), arp = hcat(ar, b, s.ap, s.np, d);
-  s.p = a_b(rp, k - b, crp, nb, d);
-  s.ap = a_b(arp, k - b, crp, nb, d);
-  s.x = a_b(q, rk, rr.coef, nb, d);
-  s.ax = a_b(aq, rk, rr.coef, nb, d);
-  s.np = s.b = nb;
-  s.theta = rr.theta;
-}
-
-void validate(const std::vector<MatrixBlock>& blocks) {
-  MR_ASSERT(!blocks.empty());
-  for (const MatrixBlock& w : blocks)
-    MR_ASSERT(w.data != nullptr && w.rows > 0 && w.cols == blocks[0].cols);
+// v = the unit f32 top Ritz vector; sigma and the residual from one more application of A to
+// exactly that v, so what is reported is what the caller gets.
+void finish(GramOperator& op, const Subspace& sp, PrincipalResult& res) {
+  const int d = sp.d;
+  Mat v(d), av(d);
+  double nn = 0;
+  for (int i = 0; i < d; ++i) nn += sp.s[std::size_t(i) * sp.ld] * sp.s[std::size_t(i) * sp.ld];
+  for (int i = 0; i < d; ++i) v[i] = sp.s[std::size_t(i) * sp.ld] / std::sqrt(nn > 0 ? nn : 1.0);
+  op.apply(v.data(), 1, 1, av.data(), 1);  // rounds v to f32 in place
+  double vv = 0, vav = 0, rr = 0;
+  for (int i = 0; i < d; ++i) vv += v[i] * v[i], vav += v[i] * av[i];
+  const double s2 = vv > 0 ? vav / vv : 0.0;
+  for (int i = 0; i < d; ++i) rr += (av[i] - s2 * v[i]) * (av[i] - s2 * v[i]);
+  res.v.assign(v.begin(), v.end());
+  res.sigma = std::sqrt(std::max(0.0, s2));
+  res.sigma2 = sp.b > 1 ? std::sqrt(std::max(0.0, sp.theta[1])) : 0.0;
+  res.residual = s2 > 0 ? std::sqrt(rr / vv) / s2 : 0.0;
 }
 
 }  // namespace
 
 PrincipalResult principal_direction(Backend& be, const std::vector<MatrixBlock>& blocks,
                                     const float* sign_ref, const PrincipalOptions& opt) {
-  validate(blocks);
-  const int d = blocks[0].cols;
-  Op op{be, blocks, d, {}, {}, {}};
-  State s{d, std::clamp(opt.block, 1, std::max(1, d / 3)), 0, {}, {}, {}, {}, {}};
-  std::mt19937 g(opt.seed);
-  std::normal_distribution<double> nd;
-  Mat x0(std::size_t(d) * s.b);
-  for (double& v : x0) v = nd(g);
-  Mat basis;
-  const int r0 = orth_basis(be, at_b(x0, s.b, x0, s.b, d), s.b, basis);
-  s.x = a_b(x0, s.b, basis, r0, d);
-  s.b = r0;
-  op.apply(s.x, s.b, s.ax);
-  Ritz rr = rayleigh_ritz(be, s.x, s.ax, s.b, s.b, d);
-  s.x = a_b(s.x, s.b, rr.coef, s.b, d);
-  s.ax = a_b(s.ax, s.b, rr.coef, s.b, d);
-  s.theta = rr.theta;
+  MR_ASSERT(!blocks.empty() && blocks[0].cols > 0);
+  for (const MatrixBlock& w : blocks)
+    MR_ASSERT(w.data != nullptr && w.rows > 0 && w.cols == blocks[0].cols);
+  const int d = blocks[0].cols, b = std::clamp(opt.block, 1, std::max(1, d / 3));
+  GramOperator op(be, blocks, 2 * b);
+  Subspace sp = start(be, op, d, b, opt.seed);
   PrincipalResult res;
-  std::vector<double> prev(d, 0.0);
-  for (int it = 1; it <= opt.max_iter; ++it) {
-    for (int i = 0; i < d; ++i) prev[i] = s.x[std::size_t(i) * s.b];
-    iterate(be, op, s);
-    double dot = 0, pn = 0, xn = 0, res2 = 0;
-    for (int i = 0; i < d; ++i) {
-      const double xi = s.x[std::size_t(i) * s.b],
-                   ri = s.ax[std::size_t(i) * s.b] - s.theta[0] * xi;
-      dot += xi * prev[i], pn += prev[i] * prev[i], xn += xi * xi, res2 += ri * ri;
-    }
-    res.iterations = it;
-    res.sigma = std::sqrt(std::max(0.0, s.theta[0]));
-    res.sigma2 = s.b > 1 ? std::sqrt(std::max(0.0, s.theta[1])) : 0.0;
-    res.residual = s.theta[0] > 0 ? std::sqrt(res2 / xn) / s.theta[0] : 0.0;
-    const double sin_theta = std::sqrt(std::max(0.0, 1.0 - dot * dot / (pn * xn)));
-    if (sin_theta <= opt.tol) {
-      res.converged = true;
-      break;
-    }
+  std::vector<double> prev(d);
+  while (res.iterations < opt.max_iter && !res.converged) {
+    for (int i = 0; i < d; ++i) prev[i] = sp.s[std::size_t(i) * sp.ld];
+    iterate(be, op, sp);
+    ++res.iterations;
+    res.converged = sin_theta(sp, prev) <= opt.tol;
   }
-  double xn = 0;
-  for (int i = 0; i < d; ++i) xn += s.x[std::size_t(i) * s.b] * s.x[std::size_t(i) * s.b];
-  res.v.resize(d);
-  for (int i = 0; i < d; ++i)
-    res.v[i] = static_cast<float>(s.x[std::size_t(i) * s.b] / std::sqrt(xn));
+  finish(op, sp, res);
   fix_sign(res.v, sign_ref);
   return res;
 }

@@ -21,7 +21,7 @@ struct MatrixBlock {
 };
 
 struct PrincipalOptions {
-  int block = 4;      // block size; the Rayleigh-Ritz subspace holds up to 3x this
+  int block = 8;      // block size; the Rayleigh-Ritz subspace holds up to 3x this
   double tol = 1e-6;  // on sin(theta) between iterates
   int max_iter = 1000;
   unsigned seed = 0x5eed;  // start block (deterministic)

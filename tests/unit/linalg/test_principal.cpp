@@ -1,5 +1,5 @@
-// GEMM, the symmetric eigensolver and the principal-direction solver against naive loops and
-// LAPACK's SVD.
+// The principal-direction solver against LAPACK's SVD (dgesvd of the explicitly stacked or
+// transposed matrix) and against its own reported figures, recomputed in double.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -13,13 +13,6 @@ using moerecal::test::randn;
 
 namespace {
 
-// sigma_1 and the top right singular vector of a row-major [m, n] matrix, by LAPACK dgesvd.
-std::pair<double, std::vector<double>> lapack_top(const std::vector<double>& a, int m, int n) {
-  std::vector<double> s, u, vt;
-  moerecal::test::svd(a, m, n, s, u, vt);
-  return {s[0], std::vector<double>(vt.begin(), vt.begin() + n)};
-}
-
 double abs_cos(const std::vector<float>& a, const std::vector<double>& b) {
   double ab = 0, aa = 0, bb = 0;
   for (std::size_t i = 0; i < a.size(); ++i)
@@ -27,7 +20,7 @@ double abs_cos(const std::vector<float>& a, const std::vector<double>& b) {
   return std::abs(ab) / std::sqrt(aa * bb);
 }
 
-// sigma * u v^T + noise: a dominant direction like a real expert's.
+// sigma * u v^T / (|u| |v|) + 0.05 * noise: a dominant direction like a real expert's.
 std::vector<float> planted(int m, int n, unsigned seed, float sigma) {
   std::vector<float> a = randn(std::size_t(m) * n, seed), u = randn(m, seed + 1),
                      v = randn(n, seed + 2);
@@ -41,132 +34,158 @@ std::vector<float> planted(int m, int n, unsigned seed, float sigma) {
   return a;
 }
 
-void check_against_lapack(const std::vector<MatrixBlock>& blocks,
-                          const std::vector<double>& stacked, int rows, int cols) {
-  auto be = make_cpu_backend();
-  PrincipalOptions opt;
-  opt.tol = 1e-6;
-  opt.max_iter = 5000;
-  const PrincipalResult r = principal_direction(*be, blocks, nullptr, opt);
-  const auto [sigma, v] = lapack_top(stacked, rows, cols);
-  CAPTURE(r.iterations);
-  CHECK(r.converged);
-  CHECK(abs_cos(r.v, v) >= 0.9999);
-  CHECK(r.sigma == doctest::Approx(sigma).epsilon(1e-4));
-  double nv = 0;
-  for (float x : r.v) nv += double{x} * x;
-  CHECK(nv == doctest::Approx(1.0).epsilon(1e-5));
-  // The reported residual ||A v - s^2 v|| / s^2, recomputed in double.
+// ||S^T S v - s^2 v|| / s^2 with s^2 = v^T S^T S v, in double, for the explicit matrix S.
+double residual_of(const std::vector<double>& s, int rows, int cols, const std::vector<float>& v,
+                   double* sigma) {
   std::vector<double> av(cols, 0.0);
   for (int i = 0; i < rows; ++i) {
     double t = 0;
-    for (int j = 0; j < cols; ++j) t += stacked[std::size_t(i) * cols + j] * r.v[j];
-    for (int j = 0; j < cols; ++j) av[j] += stacked[std::size_t(i) * cols + j] * t;
+    for (int j = 0; j < cols; ++j) t += s[std::size_t(i) * cols + j] * v[j];
+    for (int j = 0; j < cols; ++j) av[j] += s[std::size_t(i) * cols + j] * t;
   }
-  double res = 0;
-  for (int j = 0; j < cols; ++j)
-    res += (av[j] - r.sigma * r.sigma * r.v[j]) * (av[j] - r.sigma * r.sigma * r.v[j]);
-  CHECK(std::sqrt(res) / (r.sigma * r.sigma) ==
-        doctest::Approx(r.residual).epsilon(0.05).scale(1e-3));
+  double vav = 0, vv = 0, res = 0;
+  for (int j = 0; j < cols; ++j) vav += av[j] * v[j], vv += double{v[j]} * v[j];
+  const double s2 = vav / vv;
+  for (int j = 0; j < cols; ++j) res += (av[j] - s2 * v[j]) * (av[j] - s2 * v[j]);
+  *sigma = std::sqrt(s2);
+  return std::sqrt(res / vv) / s2;
 }
+
+// Solves on `blocks` and checks against dgesvd of `stacked` ([rows, cols], the explicit matrix).
+PrincipalResult check_against_lapack(const std::vector<MatrixBlock>& blocks,
+                                     const std::vector<double>& stacked, int rows, int cols) {
+  auto be = make_cpu_backend();
+  const PrincipalResult r = principal_direction(*be, blocks, nullptr);
+  std::vector<double> s, u, vt;
+  moerecal::test::svd(stacked, rows, cols, s, u, vt);
+  CAPTURE(r.iterations);
+  REQUIRE(r.v.size() == std::size_t(cols));
+  CHECK(r.converged);
+  CHECK(abs_cos(r.v, std::vector<double>(vt.begin(), vt.begin() + cols)) >= 0.9999);
+  CHECK(r.sigma == doctest::Approx(s[0]).epsilon(1e-4));
+  CHECK(r.sigma2 == doctest::Approx(s[1]).epsilon(1e-3));
+  double nv = 0;
+  for (float x : r.v) nv += double{x} * x;
+  CHECK(nv == doctest::Approx(1.0).epsilon(1e-6));
+  double sigma = 0;
+  const double res = residual_of(stacked, rows, cols, r.v, &sigma);
+  CHECK(r.residual <= 1e-5);
+  CHECK(std::abs(res - r.residual) <= 1e-6);  // the reported residual is the returned v's
+  CHECK(r.sigma == doctest::Approx(sigma).epsilon(1e-6));
+  return r;
+}
+
+std::vector<double> widen(const std::vector<float>& a) { return {a.begin(), a.end()}; }
 
 }  // namespace
 
 TEST_SUITE("linalg") {
-  TEST_CASE("gemm matches a naive triple loop for every transpose combination") {
-    auto be = make_cpu_backend();
-    const int m = 5, n = 4, k = 7;
-    const auto a = randn(m * k, 1), b = randn(k * n, 2);
-    for (Trans ta : {Trans::kNo, Trans::kYes}) {
-      for (Trans tb : {Trans::kNo, Trans::kYes}) {
-        std::vector<float> c(m * n, 1.0f);
-        const int lda = ta == Trans::kNo ? k : m, ldb = tb == Trans::kNo ? n : k;
-        be->gemm(ta, tb, m, n, k, 2.0f, a.data(), lda, b.data(), ldb, 0.5f, c.data(), n);
-        for (int i = 0; i < m; ++i) {
-          for (int j = 0; j < n; ++j) {
-            double s = 0;
-            for (int p = 0; p < k; ++p) {
-              const float x = ta == Trans::kNo ? a[i * k + p] : a[p * m + i];
-              const float y = tb == Trans::kNo ? b[p * n + j] : b[j * k + p];
-              s += double{x} * y;
-            }
-            CHECK(c[i * n + j] == doctest::Approx(2 * s + 0.5).epsilon(1e-5));
-          }
-        }
-      }
+  TEST_CASE("principal direction of random Gaussian matrices matches LAPACK (tall and wide)") {
+    for (auto [m, n] : {std::pair{160, 48}, std::pair{48, 160}, std::pair{96, 96}}) {
+      CAPTURE(m);
+      CAPTURE(n);
+      const auto a = randn(std::size_t(m) * n, m * n);
+      check_against_lapack({{a.data(), m, n, false}}, widen(a), m, n);
     }
   }
 
-  TEST_CASE("syev: eigenpairs of a hand-checked 2x2 and reconstruction of a 6x6") {
-    auto be = make_cpu_backend();
-    double a[4] = {2, 1, 1, 2};  // eigenvalues 1, 3; vectors (1,-1)/sqrt2, (1,1)/sqrt2
-    double w[2];
-    be->syev(2, a, w);
-    CHECK(w[0] == doctest::Approx(1.0));
-    CHECK(w[1] == doctest::Approx(3.0));
-    CHECK(std::abs(a[0 * 2 + 1]) == doctest::Approx(std::sqrt(0.5)));  // column 1 = top vector
-    CHECK(a[0 * 2 + 1] * a[1 * 2 + 1] > 0);
-    CHECK(a[0 * 2 + 0] * a[1 * 2 + 0] < 0);
-    const auto r = randn(36, 9);
-    std::vector<double> s(36), v(36), ev(6);
-    for (int i = 0; i < 6; ++i)
-      for (int j = 0; j < 6; ++j) s[i * 6 + j] = r[i * 6 + j] + r[j * 6 + i];
-    v = s;
-    be->syev(6, v.data(), ev.data());
-    for (int i = 0; i < 6; ++i) {
-      for (int j = 0; j < 6; ++j) {
-        double x = 0;
-        for (int k = 0; k < 6; ++k) x += v[i * 6 + k] * ev[k] * v[j * 6 + k];
-        CHECK(x == doctest::Approx(s[i * 6 + j]).epsilon(1e-9).scale(1));
-      }
+  TEST_CASE("principal direction of planted sigma u v^T + noise matches LAPACK (tall and wide)") {
+    for (auto [m, n] : {std::pair{160, 48}, std::pair{48, 160}, std::pair{96, 96}}) {
+      CAPTURE(m);
+      CAPTURE(n);
+      const auto a = planted(m, n, m + n, 3.0f);
+      const PrincipalResult r = check_against_lapack({{a.data(), m, n, false}}, widen(a), m, n);
+      CHECK(r.iterations <= 20);  // a clear gap converges in a handful of steps
     }
   }
 
-  TEST_CASE("principal direction of random and planted matrices matches LAPACK") {
-    for (auto [m, n] : {std::pair{60, 40}, std::pair{30, 50}, std::pair{128, 64}}) {
-      for (bool plant : {false, true}) {
-        CAPTURE(m);
-        CAPTURE(n);
-        CAPTURE(plant);
-        const auto a = plant ? planted(m, n, m + n, 3.0f) : randn(std::size_t(m) * n, m * n);
-        check_against_lapack({{a.data(), m, n, false}}, std::vector<double>(a.begin(), a.end()), m,
-                             n);
-      }
+  TEST_CASE("stacked blocks (gate on up) equal the SVD of the explicitly stacked matrix") {
+    const int m = 64, n = 80;
+    for (bool plant : {false, true}) {
+      CAPTURE(plant);
+      const auto g = plant ? planted(m, n, 5, 2.0f) : randn(std::size_t(m) * n, 5);
+      const auto u = plant ? planted(m, n, 6, 1.5f) : randn(std::size_t(m) * n, 6);
+      std::vector<double> s = widen(g);
+      s.insert(s.end(), u.begin(), u.end());
+      check_against_lapack({{g.data(), m, n, false}, {u.data(), m, n, false}}, s, 2 * m, n);
     }
   }
 
-  TEST_CASE("stacked blocks (gate on up) equal the SVD of the stacked matrix") {
-    const int m = 24, n = 40;
-    const auto g = planted(m, n, 5, 2.0f), u = planted(m, n, 6, 1.5f);
-    std::vector<double> s(g.begin(), g.end());
-    s.insert(s.end(), u.begin(), u.end());
-    check_against_lapack({{g.data(), m, n, false}, {u.data(), m, n, false}}, s, 2 * m, n);
+  TEST_CASE("a transposed block gives the left singular direction (down_e)") {
+    const int d = 72, w = 40;  // down is stored [d, w]; its left direction lives in R^d
+    for (bool plant : {false, true}) {
+      CAPTURE(plant);
+      const auto down = plant ? planted(d, w, 11, 2.0f) : randn(std::size_t(d) * w, 11);
+      std::vector<double> t(std::size_t(w) * d);  // explicit transpose [w, d] for the oracle
+      for (int i = 0; i < d; ++i)
+        for (int j = 0; j < w; ++j) t[std::size_t(j) * d + i] = down[std::size_t(i) * w + j];
+      check_against_lapack({{down.data(), w, d, true}}, t, w, d);
+    }
   }
 
-  TEST_CASE("transposed block gives the left singular direction (down_e)") {
-    const int d = 36, w = 20;  // down is stored [d, w]
-    const auto down = planted(d, w, 11, 2.0f);
-    std::vector<double> t(std::size_t(w) * d);  // explicit transpose [w, d] for the oracle
-    for (int i = 0; i < d; ++i)
-      for (int j = 0; j < w; ++j) t[std::size_t(j) * d + i] = down[std::size_t(i) * w + j];
-    check_against_lapack({{down.data(), w, d, true}}, t, w, d);
-  }
-
-  TEST_CASE("sign convention: v . ref >= 0") {
+  TEST_CASE("block sizes from 1 to past the dimension all converge to the same direction") {
     auto be = make_cpu_backend();
-    const auto a = planted(20, 16, 3, 2.0f);
-    const PrincipalResult r = principal_direction(*be, {{a.data(), 20, 16, false}}, nullptr);
-    std::vector<float> ref(r.v), neg(r.v);
-    for (float& x : neg) x = -x;
-    const PrincipalResult p = principal_direction(*be, {{a.data(), 20, 16, false}}, ref.data());
-    const PrincipalResult q = principal_direction(*be, {{a.data(), 20, 16, false}}, neg.data());
-    double dp = 0, dq = 0;
-    for (std::size_t i = 0; i < ref.size(); ++i) dp += p.v[i] * ref[i], dq += q.v[i] * neg[i];
-    CHECK(dp > 0.999);
-    CHECK(dq > 0.999);
+    const auto a = planted(50, 30, 21, 2.0f);
+    std::vector<double> s, u, vt;
+    moerecal::test::svd(widen(a), 50, 30, s, u, vt);
+    for (int block : {1, 2, 4, 8, 100}) {
+      CAPTURE(block);
+      PrincipalOptions opt;
+      opt.block = block;
+      const PrincipalResult r = principal_direction(*be, {{a.data(), 50, 30, false}}, nullptr, opt);
+      CHECK(r.converged);
+      CHECK(abs_cos(r.v, std::vector<double>(vt.begin(), vt.begin() + 30)) >= 0.9999);
+      CHECK(r.sigma == doctest::Approx(s[0]).epsilon(1e-4));
+    }
   }
 
-  TEST_CASE("iteration cap is honoured and reported") {
+  TEST_CASE("sign convention: v . ref >= 0 or else the largest |component| is positive") {
+    auto be = make_cpu_backend();
+    const auto a = randn(40 * 24, 3);
+    const MatrixBlock blk{a.data(), 40, 24, false};
+    for (unsigned seed = 1; seed <= 8; ++seed) {
+      const auto ref = randn(24, 100 + seed);
+      const PrincipalResult r = principal_direction(*be, {blk}, ref.data());
+      double dot = 0;
+      for (int i = 0; i < 24; ++i) dot += double{r.v[i]} * ref[i];
+      CHECK(dot > 0);
+      std::vector<float> neg(ref);
+      for (float& x : neg) x = -x;
+      const PrincipalResult q = principal_direction(*be, {blk}, neg.data());
+      for (int i = 0; i < 24; ++i) CHECK(q.v[i] == -r.v[i]);  // same solve, the other sign
+    }
+    const std::vector<float> zero(24, 0.0f);  // dot exactly 0: fall back to the largest entry
+    for (const float* ref : {static_cast<const float*>(nullptr), zero.data()}) {
+      const PrincipalResult r = principal_direction(*be, {blk}, ref);
+      float big = 0;
+      for (float x : r.v) big = std::abs(x) > std::abs(big) ? x : big;
+      CHECK(big > 0);
+    }
+  }
+
+  TEST_CASE("iterations reported are the iterations needed and runs are deterministic") {
+    auto be = make_cpu_backend();
+    const auto a = randn(120 * 60, 17);
+    const std::vector<MatrixBlock> blk{{a.data(), 120, 60, false}};
+    const PrincipalResult r = principal_direction(*be, blk, nullptr);
+    REQUIRE(r.converged);
+    REQUIRE(r.iterations > 1);
+    PrincipalOptions opt;
+    opt.max_iter = r.iterations;
+    const PrincipalResult same = principal_direction(*be, blk, nullptr, opt);
+    CHECK(same.converged);
+    CHECK(same.iterations == r.iterations);
+    CHECK(same.v == r.v);
+    opt.max_iter = r.iterations - 1;
+    const PrincipalResult cut = principal_direction(*be, blk, nullptr, opt);
+    CHECK(!cut.converged);
+    CHECK(cut.iterations == r.iterations - 1);
+    opt.max_iter = 1000;
+    opt.tol = 1e-2;
+    CHECK(principal_direction(*be, blk, nullptr, opt).iterations < r.iterations);
+  }
+
+  TEST_CASE("the iteration cap is honoured and an unconverged result still says so") {
     auto be = make_cpu_backend();
     const auto a = randn(200 * 100, 17);
     PrincipalOptions opt;
@@ -175,5 +194,18 @@ TEST_SUITE("linalg") {
     const PrincipalResult r = principal_direction(*be, {{a.data(), 200, 100, false}}, nullptr, opt);
     CHECK(r.iterations == 3);
     CHECK(!r.converged);
+    CHECK(r.residual > 1e-6);
+  }
+
+  TEST_CASE("a zero matrix gives a unit vector with sigma 0 and no NaN") {
+    auto be = make_cpu_backend();
+    const std::vector<float> a(30 * 20, 0.0f);
+    const PrincipalResult r = principal_direction(*be, {{a.data(), 30, 20, false}}, nullptr);
+    double nv = 0;
+    for (float x : r.v) nv += double{x} * x;
+    CHECK(nv == doctest::Approx(1.0));
+    CHECK(r.sigma == 0.0);
+    CHECK(r.residual == 0.0);
+    CHECK(r.converged);
   }
 }

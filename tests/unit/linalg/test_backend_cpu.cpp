@@ -1,0 +1,120 @@
+// The OpenBLAS backend against naive loops and hand-computed eigenpairs.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "../lapack_oracle.hpp"
+#include "core/error.hpp"
+#include "linalg/backend.hpp"
+
+using namespace moerecal::linalg;
+using moerecal::test::randn;
+
+TEST_SUITE("linalg") {
+  TEST_CASE("gemm matches a naive triple loop for every transpose combination") {
+    auto be = make_cpu_backend();
+    CHECK(be->name() == "openblas");
+    const int m = 5, n = 4, k = 7, pad = 3;  // leading dimensions padded past the minimum
+    for (Trans ta : {Trans::kNo, Trans::kYes}) {
+      for (Trans tb : {Trans::kNo, Trans::kYes}) {
+        CAPTURE(int(ta));
+        CAPTURE(int(tb));
+        const int lda = (ta == Trans::kNo ? k : m) + pad, ldb = (tb == Trans::kNo ? n : k) + pad;
+        const int ldc = n + pad;
+        const auto a = randn(std::size_t(ta == Trans::kNo ? m : k) * lda, 1);
+        const auto b = randn(std::size_t(tb == Trans::kNo ? k : n) * ldb, 2);
+        const auto c0 = randn(std::size_t(m) * ldc, 3);
+        std::vector<float> c = c0;
+        be->gemm(ta, tb, m, n, k, 2.0f, a.data(), lda, b.data(), ldb, 0.5f, c.data(), ldc);
+        for (int i = 0; i < m; ++i) {
+          for (int j = 0; j < n; ++j) {
+            double s = 0;
+            for (int p = 0; p < k; ++p) {
+              const float x = ta == Trans::kNo ? a[i * lda + p] : a[p * lda + i];
+              const float y = tb == Trans::kNo ? b[p * ldb + j] : b[j * ldb + p];
+              s += double{x} * y;
+            }
+            CHECK(c[i * ldc + j] == doctest::Approx(2 * s + 0.5 * c0[i * ldc + j]).epsilon(1e-5));
+          }
+          for (int j = n; j < ldc; ++j) CHECK(c[i * ldc + j] == c0[i * ldc + j]);  // padding kept
+        }
+      }
+    }
+  }
+
+  TEST_CASE("syev: hand-computed 2x2 eigenpairs with eigenvectors in columns") {
+    auto be = make_cpu_backend();
+    double a[4] = {2, 1, 1, 2};  // eigenvalues 1, 3; vectors (1,-1)/sqrt2, (1,1)/sqrt2
+    double w[2];
+    be->syev(2, a, w);
+    CHECK(w[0] == doctest::Approx(1.0));
+    CHECK(w[1] == doctest::Approx(3.0));
+    CHECK(std::abs(a[0 * 2 + 1]) == doctest::Approx(std::sqrt(0.5)));
+    CHECK(a[0 * 2 + 1] * a[1 * 2 + 1] > 0);  // column 1 = (1,1)/sqrt2 up to sign
+    CHECK(a[0 * 2 + 0] * a[1 * 2 + 0] < 0);  // column 0 = (1,-1)/sqrt2 up to sign
+  }
+
+  TEST_CASE("syev: hand-computed 3x3 with a non-symmetric eigenvector matrix") {
+    // [[2,0,0],[0,3,4],[0,4,9]]: 1 -> (0,2,-1)/sqrt5, 2 -> (1,0,0), 11 -> (0,1,2)/sqrt5. The
+    // eigenvector matrix is not symmetric, so rows and columns mixed up would show.
+    auto be = make_cpu_backend();
+    double a[9] = {2, 0, 0, 0, 3, 4, 0, 4, 9};
+    double w[3];
+    be->syev(3, a, w);
+    CHECK(w[0] == doctest::Approx(1.0));
+    CHECK(w[1] == doctest::Approx(2.0));
+    CHECK(w[2] == doctest::Approx(11.0));
+    const double r5 = 1 / std::sqrt(5.0);
+    const double expect[3][3] = {{0, 2 * r5, -r5}, {1, 0, 0}, {0, r5, 2 * r5}};
+    for (int c = 0; c < 3; ++c) {
+      double dot = 0;
+      for (int i = 0; i < 3; ++i) dot += a[i * 3 + c] * expect[c][i];
+      CHECK(std::abs(dot) == doctest::Approx(1.0));
+      for (int i = 0; i < 3; ++i) {
+        CAPTURE(c);
+        CAPTURE(i);
+        CHECK((dot > 0 ? 1 : -1) * a[i * 3 + c] == doctest::Approx(expect[c][i]).scale(1));
+      }
+    }
+  }
+
+  TEST_CASE("syev: A = V diag(w) V^T and V^T V = I on a random 6x6") {
+    auto be = make_cpu_backend();
+    const auto r = randn(36, 9);
+    std::vector<double> s(36), v(36), ev(6);
+    for (int i = 0; i < 6; ++i)
+      for (int j = 0; j < 6; ++j) s[i * 6 + j] = r[i * 6 + j] + r[j * 6 + i];
+    v = s;
+    be->syev(6, v.data(), ev.data());
+    for (int i = 0; i + 1 < 6; ++i) CHECK(ev[i] <= ev[i + 1]);
+    for (int i = 0; i < 6; ++i) {
+      for (int j = 0; j < 6; ++j) {
+        double x = 0, o = 0;
+        for (int k = 0; k < 6; ++k) x += v[i * 6 + k] * ev[k] * v[j * 6 + k];
+        for (int k = 0; k < 6; ++k) o += v[k * 6 + i] * v[k * 6 + j];
+        CHECK(x == doctest::Approx(s[i * 6 + j]).epsilon(1e-9).scale(1));
+        CHECK(o == doctest::Approx(i == j ? 1.0 : 0.0).epsilon(1e-12).scale(1));
+      }
+    }
+  }
+
+  TEST_CASE("syev: non-finite input is a BackendError naming the routine and the entry") {
+    // (LAPACK itself returns finite garbage for this matrix instead of failing.)
+    auto be = make_cpu_backend();
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    double a[4] = {1, 1, 1, nan}, w[2];
+    try {
+      be->syev(2, a, w);
+      FAIL("no BackendError");
+    } catch (const moerecal::BackendError& e) {
+      CHECK(std::string(e.what()).find("dsyev") != std::string::npos);
+      CHECK(std::string(e.what()).find("(1, 1)") != std::string::npos);
+    }
+  }
+
+  TEST_CASE("cpu_blas_info names the library") {
+    CHECK(cpu_blas_info().find("OpenBLAS") != std::string::npos);
+  }
+}
