@@ -6,8 +6,12 @@ Writes, deterministically (fixed seeds; re-running gives byte-identical files):
       Hugging Face checkpoint directories (config.json, safetensors shards, index) with planted
       structure: every routed expert's gate and up matrices share a dominant right singular
       direction v_e, its down matrix has a dominant left direction, and the inherited router is
-      collapsed (rows bunched on three directions, so the max pairwise row cosine is high and the
-      alignment |cos(r_e, v_e)| is low).
+      collapsed: every row lies near one shared direction u, with norms spread evenly over
+      [0.5, 1]. A token then goes to the largest-norm experts when u.x > 0 and to the
+      smallest-norm ones otherwise, so the experts in between are dead or cold, the max pairwise
+      row cosine is ~1 and the alignment |cos(r_e, v_e)| is low. The embedding rows form tight
+      frames (stacked orthogonal matrices), so router inputs over uniform tokens are close to
+      isotropic and a recalibrated router spreads the load.
   testdata/tiny-*/expected/inspect.json
       the figures `moe-recal inspect` must report, computed here with numpy (LAPACK SVD) in
       float64 from the values as stored (after bf16 rounding).
@@ -124,6 +128,12 @@ def unit(rng, n):
     return v / np.linalg.norm(v)
 
 
+def frame(rng, n, d, norm):
+    """n rows of length `norm` from stacked random orthogonal d x d matrices: sum of x x^T is ~I."""
+    blocks = [np.linalg.qr(rng.standard_normal((d, d)))[0] for _ in range(-(-n // d))]
+    return (norm * np.concatenate(blocks)[:n]).astype(np.float32)
+
+
 def moe_layers(f):
     return [i for i in range(f["layers"]) if i not in f.get("mlp_only_layers", [])]
 
@@ -148,7 +158,7 @@ def build_tensors(f, rng, hidden=HIDDEN, vocab=VOCAB, heads=HEADS):
     q, kv = heads * hd, f["kv"] * hd
     small = lambda *s: (0.02 * rng.standard_normal(s)).astype(np.float32)
     norm = lambda n: (1.0 + 0.05 * rng.standard_normal(n)).astype(np.float32)
-    out = [("model.embed_tokens.weight", small(vocab, d))]
+    out = [("model.embed_tokens.weight", frame(rng, vocab, d, 0.16))]
     for i in range(f["layers"]):
         p = f"model.layers.{i}."
         out.append((p + "input_layernorm.weight", norm(d)))
@@ -174,13 +184,13 @@ def build_tensors(f, rng, hidden=HIDDEN, vocab=VOCAB, heads=HEADS):
 
 
 def moe_block(f, layer, rng, d, m, E):
-    """Router collapsed onto three directions; experts with planted principal directions."""
+    """Router collapsed onto one direction; experts with planted principal directions."""
     mt = f["model_type"]
-    bunch = [unit(rng, d) for _ in range(3)]
+    u = unit(rng, d)
     rows = []
-    for e in range(E):
-        r = bunch[e % 3] + 0.15 * rng.standard_normal(d) / np.sqrt(d)
-        rows.append(r / np.linalg.norm(r) * (0.5 + 0.5 * rng.random()))
+    for e in rng.permutation(E):
+        r = u + 0.01 * rng.standard_normal(d) / np.sqrt(d)
+        rows.append(r / np.linalg.norm(r) * (0.5 + 0.5 * e / (E - 1)))
     out = [(router_name(mt, layer), np.array(rows, dtype=np.float32))]
     for e in range(E):
         v, w = unit(rng, d), unit(rng, d)

@@ -99,6 +99,40 @@ TEST_SUITE("cli") {
     }
   }
 
+  // The planted fixtures' inherited routers are collapsed onto one direction, so experts whose
+  // row norms lie between the extremes are cold on the calibration tokens (testdata/README.md).
+  TEST_CASE("calibrate --data revives the cold experts of a collapsed router and lowers maxvio") {
+    for (const fs::path& fx : tiny_fixtures()) {
+      CAPTURE(fx);
+      TempDir tmp;
+      auto r = run_cli({"calibrate", fx.string(), "-o", (tmp / "out").string(), "--data",
+                        (testdata() / "calibration.jsonl").string()});
+      INFO(r.err);
+      REQUIRE(r.exit_code == 0);
+      const json e = json::parse(read_file(tmp / "out" / "router-changelog.json"))["entries"][0];
+      for (const auto& l : e["layers"]) {
+        CAPTURE(l["layer"].get<int>());
+        const json& before = l["load"]["before"];
+        const json& after = l["load"]["after"];
+        CHECK(before["cold"].get<int>() >= 2);
+        CHECK(after["cold"].get<int>() == 0);
+        CHECK(after["dead"].get<int>() == 0);
+        CHECK(after["maxvio"].get<double>() < before["maxvio"].get<double>());
+        CHECK(after["entropy"].get<double>() > before["entropy"].get<double>());
+        CHECK(l["alignment_activations"]["after"].get<double>() >
+              l["alignment_activations"]["before"].get<double>() + 0.5);
+        // cold = experts under 10% of the uniform share, recomputed from the reported loads
+        const auto loads = before["load"].get<std::vector<double>>();
+        const double uniform = 1.0 / static_cast<double>(loads.size());
+        const auto cold =
+            std::count_if(loads.begin(), loads.end(), [&](double x) { return x < 0.1 * uniform; });
+        CHECK(cold == before["cold"].get<int>());
+      }
+      const std::string md = read_file(tmp / "out" / "ROUTER_CHANGELOG.md");
+      CHECK(md.find("cold") != std::string::npos);
+    }
+  }
+
   TEST_CASE("calibrate: --direction activations without --data is refused") {
     TempDir tmp;
     const auto r = run_cli({"calibrate", (testdata() / "tiny-olmoe").string(), "-o",
