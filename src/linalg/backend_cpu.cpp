@@ -1,4 +1,5 @@
-// The OpenBLAS backend: sgemm through CBLAS, symmetric eigensolver through LAPACK dsyev.
+// The OpenBLAS backend: sgemm through CBLAS, symmetric eigensolver through LAPACK dsyevd
+// (divide and conquer: several times faster than dsyev when the eigenvectors are wanted).
 #include <cblas.h>
 
 #include <algorithm>
@@ -11,8 +12,8 @@
 #include "linalg/backend.hpp"
 
 extern "C" {
-void dsyev_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
-            double* work, const int* lwork, int* info);
+void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda,
+             double* w, double* work, const int* lwork, int* iwork, const int* liwork, int* info);
 char* openblas_get_config(void);
 }
 
@@ -36,14 +37,16 @@ class CpuBackend final : public Backend {
     // columns of a column-major array, i.e. as rows of our row-major one: transpose back.
     if (n <= 0) return;
     check_finite(n, a);
-    int info = 0, lwork = -1;
+    int info = 0, lwork = -1, liwork = -1, iquery = 0;
     double query = 0;
-    dsyev_("V", "U", &n, a, &n, w, &query, &lwork, &info);
-    check_info("dsyev (workspace query)", n, info);
-    lwork = std::max(3 * n, static_cast<int>(query));
+    dsyevd_("V", "U", &n, a, &n, w, &query, &lwork, &iquery, &liwork, &info);
+    check_info("dsyevd (workspace query)", n, info);
+    lwork = std::max(1 + 6 * n + 2 * n * n, static_cast<int>(query));
+    liwork = std::max(3 + 5 * n, iquery);
     std::vector<double> work(lwork);
-    dsyev_("V", "U", &n, a, &n, w, work.data(), &lwork, &info);
-    check_info("dsyev", n, info);
+    std::vector<int> iwork(liwork);
+    dsyevd_("V", "U", &n, a, &n, w, work.data(), &lwork, iwork.data(), &liwork, &info);
+    check_info("dsyevd", n, info);
     for (int i = 0; i < n; ++i) {
       for (int j = i + 1; j < n; ++j) std::swap(a[i * n + j], a[j * n + i]);
     }
@@ -54,7 +57,7 @@ class CpuBackend final : public Backend {
   static void check_finite(int n, const double* a) {
     for (int i = 0; i < n * n; ++i) {
       if (!std::isfinite(a[i])) {
-        throw BackendError("LAPACK dsyev: input " + std::to_string(n) + "x" + std::to_string(n) +
+        throw BackendError("LAPACK dsyevd: input " + std::to_string(n) + "x" + std::to_string(n) +
                            " matrix holds " + std::to_string(a[i]) + " at (" +
                            std::to_string(i / n) + ", " + std::to_string(i % n) + ")");
       }

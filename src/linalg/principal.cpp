@@ -36,14 +36,21 @@ void dgemm(bool ta, bool tb, int m, int n, int k, const double* a, int lda, cons
 }
 
 // A applied to k columns of a row-major double array: in is rounded to f32 in place (so it holds
-// exactly what A saw), then Z = sum_b op(W)^T (op(W) X) by two f32 GEMMs per block.
+// exactly what A saw), then Z = sum_b op(W)^T (op(W) X) by two f32 GEMMs per block, between two
+// products with the metric M when there is one (Z = M sum_b op(W)^T op(W) M X).
 class GramOperator {
  public:
-  GramOperator(Backend& be, const std::vector<MatrixBlock>& blocks, int k_max)
-      : be_(be), blocks_(blocks), d_(blocks[0].cols), x_(std::size_t(d_) * k_max), z_(x_.size()) {
+  GramOperator(Backend& be, const std::vector<MatrixBlock>& blocks, const float* metric, int k_max)
+      : be_(be),
+        blocks_(blocks),
+        metric_(metric),
+        d_(blocks[0].cols),
+        x_(std::size_t(d_) * k_max),
+        z_(x_.size()) {
     int rows = 0;
     for (const MatrixBlock& w : blocks) rows = std::max(rows, w.rows);
     y_.resize(std::size_t(rows) * k_max);
+    if (metric_) mx_.resize(x_.size());
   }
 
   void apply(double* in, int ldi, int k, double* out, int ldo) {
@@ -53,24 +60,37 @@ class GramOperator {
         in[std::size_t(i) * ldi + c] = x_[std::size_t(i) * k + c];
       }
     }
+    const float* x = x_.data();
+    if (metric_) {
+      be_.gemm(Trans::kNo, Trans::kNo, d_, k, d_, 1.0f, metric_, d_, x_.data(), k, 0.0f, mx_.data(),
+               k);
+      x = mx_.data();
+    }
     float beta = 0.0f;
     for (const MatrixBlock& w : blocks_) {
       const Trans fwd = w.transposed ? Trans::kYes : Trans::kNo;
       const Trans back = w.transposed ? Trans::kNo : Trans::kYes;
       const int ld = w.transposed ? w.rows : w.cols;
-      be_.gemm(fwd, Trans::kNo, w.rows, k, d_, 1.0f, w.data, ld, x_.data(), k, 0.0f, y_.data(), k);
+      be_.gemm(fwd, Trans::kNo, w.rows, k, d_, 1.0f, w.data, ld, x, k, 0.0f, y_.data(), k);
       be_.gemm(back, Trans::kNo, d_, k, w.rows, 1.0f, w.data, ld, y_.data(), k, beta, z_.data(), k);
       beta = 1.0f;
     }
+    const float* z = z_.data();
+    if (metric_) {
+      be_.gemm(Trans::kNo, Trans::kNo, d_, k, d_, 1.0f, metric_, d_, z_.data(), k, 0.0f, mx_.data(),
+               k);
+      z = mx_.data();
+    }
     for (int i = 0; i < d_; ++i)
-      for (int c = 0; c < k; ++c) out[std::size_t(i) * ldo + c] = z_[std::size_t(i) * k + c];
+      for (int c = 0; c < k; ++c) out[std::size_t(i) * ldo + c] = z[std::size_t(i) * k + c];
   }
 
  private:
   Backend& be_;
   const std::vector<MatrixBlock>& blocks_;
+  const float* metric_;
   int d_;
-  std::vector<float> x_, y_, z_;
+  std::vector<float> x_, y_, z_, mx_;
 };
 
 // The basis: columns [X (b) | W (up to 2 b)] of s, W = the orthonormalized [R, P], and their
@@ -254,12 +274,13 @@ void finish(GramOperator& op, const Subspace& sp, PrincipalResult& res) {
 }  // namespace
 
 PrincipalResult principal_direction(Backend& be, const std::vector<MatrixBlock>& blocks,
-                                    const float* sign_ref, const PrincipalOptions& opt) {
+                                    const float* sign_ref, const PrincipalOptions& opt,
+                                    const float* metric) {
   MR_ASSERT(!blocks.empty() && blocks[0].cols > 0);
   for (const MatrixBlock& w : blocks)
     MR_ASSERT(w.data != nullptr && w.rows > 0 && w.cols == blocks[0].cols);
   const int d = blocks[0].cols, b = std::clamp(opt.block, 1, std::max(1, d / 3));
-  GramOperator op(be, blocks, 2 * b);
+  GramOperator op(be, blocks, metric, 2 * b);
   Subspace sp = start(be, op, d, b, opt.seed);
   PrincipalResult res;
   std::vector<double> prev(d);

@@ -36,8 +36,11 @@ struct PrincipalResult {
   bool converged = false;
 };
 
-// `sign_ref` (length cols, may be null) fixes the sign. Throws BackendError on BLAS failure.
+// `sign_ref` (length cols, may be null) fixes the sign. With `metric` (a symmetric cols x cols
+// row-major M), the operator is M A M instead, still applied implicitly. Throws BackendError on
+// BLAS failure.
 PrincipalResult principal_direction(Backend& be, const std::vector<MatrixBlock>& blocks,
-                                    const float* sign_ref, const PrincipalOptions& opt = {});
+                                    const float* sign_ref, const PrincipalOptions& opt = {},
+                                    const float* metric = nullptr);
 
 }  // namespace moerecal::linalg

@@ -18,42 +18,30 @@ ActivationMetric activation_metric(linalg::Backend& be, const float* x, int n, i
           d);
   double tr = 0;
   for (int i = 0; i < d; ++i) tr += a.c[std::size_t(i) * d + i];
+  // Symmetrise (the GEMM's two triangles may differ in the last bit) and shrink, reading only the
+  // GEMM's output (a.c is overwritten in a second pass).
   std::vector<double> c(a.c.size());
   for (int i = 0; i < d; ++i) {
     for (int j = 0; j < d; ++j) {
       const double v = 0.5 * (a.c[std::size_t(i) * d + j] + a.c[std::size_t(j) * d + i]);
       c[std::size_t(i) * d + j] = (1 - shrinkage) * v + (i == j ? shrinkage * tr / d : 0.0);
-      a.c[std::size_t(i) * d + j] = static_cast<float>(c[std::size_t(i) * d + j]);
     }
   }
+  for (std::size_t i = 0; i < c.size(); ++i) a.c[i] = static_cast<float>(c[i]);
   std::vector<double> w(d);
   be.syev(d, c.data(), w.data());  // c: eigenvectors, one per column
-  a.c_half.assign(std::size_t(d) * d, 0.0f);
+  // C^1/2 = V diag(sqrt w) V^T as one GEMM of (V diag(w^1/4)) with its transpose.
+  std::vector<float> vs(std::size_t(d) * d);
   for (int i = 0; i < d; ++i) {
-    for (int j = 0; j < d; ++j) {
-      double s = 0;
-      for (int k = 0; k < d; ++k)
-        s += c[std::size_t(i) * d + k] * std::sqrt(std::max(0.0, w[k])) * c[std::size_t(j) * d + k];
-      a.c_half[std::size_t(i) * d + j] = static_cast<float>(s);
+    for (int k = 0; k < d; ++k) {
+      const double s = std::sqrt(std::sqrt(std::max(0.0, w[k])));
+      vs[std::size_t(i) * d + k] = static_cast<float>(c[std::size_t(i) * d + k] * s);
     }
   }
+  a.c_half.assign(std::size_t(d) * d, 0.0f);
+  be.gemm(linalg::Trans::kNo, linalg::Trans::kYes, d, d, d, 1.0f, vs.data(), d, vs.data(), d, 0.0f,
+          a.c_half.data(), d);
   return a;
-}
-
-ExpertOperand whiten(linalg::Backend& be, const ExpertOperand& op, const ActivationMetric& a) {
-  ExpertOperand out;
-  const int d = a.d;
-  std::vector<float>* dst[2] = {&out.first, &out.second};
-  for (std::size_t b = 0; b < op.blocks.size(); ++b) {
-    const linalg::MatrixBlock& w = op.blocks[b];
-    dst[b]->assign(std::size_t(w.rows) * d, 0.0f);
-    const linalg::Trans fwd = w.transposed ? linalg::Trans::kYes : linalg::Trans::kNo;
-    const int ld = w.transposed ? w.rows : w.cols;
-    be.gemm(fwd, linalg::Trans::kNo, w.rows, d, d, 1.0f, w.data, ld, a.c_half.data(), d, 0.0f,
-            dst[b]->data(), d);
-    out.blocks.push_back({dst[b]->data(), w.rows, d, false});
-  }
-  return out;
 }
 
 }  // namespace moerecal::recal

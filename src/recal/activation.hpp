@@ -21,7 +21,4 @@ struct ActivationMetric {
 ActivationMetric activation_metric(linalg::Backend& be, const float* x, int n, int d,
                                    double shrinkage);
 
-// The operand of W C^{1/2} (each block op(W) C^{1/2}, stored [rows, d]).
-ExpertOperand whiten(linalg::Backend& be, const ExpertOperand& op, const ActivationMetric& a);
-
 }  // namespace moerecal::recal

@@ -145,8 +145,7 @@ std::vector<linalg::PrincipalResult> operator_directions(const RouterLayer& rout
     std::vector<float> ref(d), v(d);
     be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->c_half.data(), d, r, 1,
             0.0f, ref.data(), 1);
-    const ExpertOperand wc = whiten(be, ops[e], *act);
-    dirs[e] = linalg::principal_direction(be, wc.blocks, ref.data(), opt);
+    dirs[e] = linalg::principal_direction(be, ops[e].blocks, ref.data(), opt, act->c_half.data());
     be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->c_half.data(), d,
             dirs[e].v.data(), 1, 0.0f, v.data(), 1);
     const double nv = norm(v.data(), d);

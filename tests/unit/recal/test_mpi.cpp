@@ -7,6 +7,7 @@
 
 #include "../lapack_oracle.hpp"
 #include "core/error.hpp"
+#include "recal/activation.hpp"
 #include "recal/mpi.hpp"
 
 using namespace moerecal;
@@ -117,6 +118,67 @@ TEST_SUITE("recal") {
         sign += r[j] * double{r0[j]};
       }
       CHECK(std::abs(c) / norm(r, d) >= 0.9999);
+      CHECK(sign >= 0);
+    }
+  }
+
+  // Oracle written from DESIGN.md §1 in double: C = (1-l) X^T X / n + l tr/d I; v_e is the top
+  // eigenvector of C W^T W, i.e. C^1/2 z with z the top right singular vector of W C^1/2 (LAPACK).
+  TEST_CASE("activation-aware directions are the top eigenvectors of C W^T W") {
+    const int E = 3, d = 20, m = 7, n = 150;
+    const double lambda = 0.1;
+    Layer l = make_layer(E, d, m, 11);
+    std::vector<float> x = randn(std::size_t(n) * d, 99);
+    for (int t = 0; t < n; ++t)  // anisotropic inputs, so C matters
+      for (int j = 0; j < d; ++j) x[std::size_t(t) * d + j] *= 0.2f + 0.1f * j;
+    auto be = linalg::make_cpu_backend();
+    const recal::ActivationMetric act = recal::activation_metric(*be, x.data(), n, d, lambda);
+    linalg::PrincipalOptions opt;
+    opt.tol = 1e-10;
+    const auto dirs = recal::operator_directions(l.router, l.ops, opt, &act);
+    std::vector<double> c(std::size_t(d) * d, 0.0);
+    for (int t = 0; t < n; ++t)
+      for (int i = 0; i < d; ++i)
+        for (int j = 0; j < d; ++j)
+          c[std::size_t(i) * d + j] +=
+              double{x[std::size_t(t) * d + i]} * x[std::size_t(t) * d + j] / n;
+    double tr = 0;
+    for (int i = 0; i < d; ++i) tr += c[std::size_t(i) * d + i];
+    for (int i = 0; i < d; ++i)
+      for (int j = 0; j < d; ++j)
+        c[std::size_t(i) * d + j] =
+            (1 - lambda) * c[std::size_t(i) * d + j] + (i == j ? lambda * tr / d : 0);
+    double c_err = 0;  // C itself, as reported
+    for (int i = 0; i < d * d; ++i) c_err = std::max(c_err, std::abs(c[i] - act.c[i]));
+    CHECK(c_err < 1e-5);
+    std::vector<double> cs, cu, cvt, half(std::size_t(d) * d, 0.0);
+    svd(c, d, d, cs, cu, cvt);  // C symmetric positive definite: C = U S U^T
+    for (int i = 0; i < d; ++i)
+      for (int j = 0; j < d; ++j)
+        for (int k = 0; k < d; ++k)
+          half[std::size_t(i) * d + j] +=
+              cu[std::size_t(i) * d + k] * std::sqrt(cs[k]) * cu[std::size_t(j) * d + k];
+    for (int e = 0; e < E; ++e) {
+      CAPTURE(e);
+      std::vector<double> b(std::size_t(2 * m) * d, 0.0);  // [gate; up] C^1/2
+      for (int r = 0; r < 2 * m; ++r) {
+        const float* w = r < m ? l.ops[e].first.data() + std::size_t(r) * d
+                               : l.ops[e].second.data() + std::size_t(r - m) * d;
+        for (int j = 0; j < d; ++j)
+          for (int k = 0; k < d; ++k)
+            b[std::size_t(r) * d + j] += w[k] * half[std::size_t(k) * d + j];
+      }
+      std::vector<double> s, u, vt, v(d, 0.0);
+      svd(b, 2 * m, d, s, u, vt);
+      for (int i = 0; i < d; ++i)
+        for (int k = 0; k < d; ++k) v[i] += half[std::size_t(i) * d + k] * vt[k];
+      double dot = 0, nv = 0, sign = 0;
+      for (int i = 0; i < d; ++i) {
+        dot += v[i] * dirs[e].v[i];
+        nv += v[i] * v[i];
+        sign += double{dirs[e].v[i]} * l.router.rows[std::size_t(e) * d + i];
+      }
+      CHECK(std::abs(dot) / std::sqrt(nv) >= 1 - 1e-5);
       CHECK(sign >= 0);
     }
   }
