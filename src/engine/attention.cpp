@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
 #include "engine/ops.hpp"
+#include "linalg/parallel.hpp"
 
 namespace moerecal::engine {
 namespace {
@@ -55,23 +55,21 @@ void attention(linalg::Backend& be, const model::ModelSpec& s, const LayerWeight
     rope_row(q.data() + std::size_t(t) * qw, H, hd, t, inv_freq);
     rope_row(k.data() + std::size_t(t) * kw, KV, hd, t, inv_freq);
   }
-  std::vector<float> scores(std::size_t(T) * T), o(std::size_t(T) * qw);
+  std::vector<float> o(std::size_t(T) * qw);
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  const float neg = -std::numeric_limits<float>::infinity();
-  for (int h = 0; h < H; ++h) {
+  // Heads side by side on single-threaded BLAS; each writes its own columns of o.
+  linalg::parallel_for(H, [&](int h, linalg::Backend& hbe) {
     const int g = h / (H / KV);
-    be.gemm(Trans::kNo, Trans::kYes, T, T, hd, scale, q.data() + h * hd, qw, k.data() + g * hd, kw,
-            0.0f, scores.data(), T);
+    std::vector<float> scores(std::size_t(T) * T);
+    hbe.gemm(Trans::kNo, Trans::kYes, T, T, hd, scale, q.data() + h * hd, qw, k.data() + g * hd, kw,
+             0.0f, scores.data(), T);
     for (int i = 0; i < T; ++i) {
-      for (int j = 0; j < T; ++j) {
-        const bool masked = j > i || (s.sliding_window > 0 && j <= i - s.sliding_window);
-        if (masked) scores[std::size_t(i) * T + j] = neg;
-      }
+      const int lo = s.sliding_window > 0 ? std::max(0, i - s.sliding_window + 1) : 0;
+      causal_softmax_row(scores.data() + std::size_t(i) * T, lo, i + 1, T);
     }
-    softmax_rows(scores.data(), T, T);
-    be.gemm(Trans::kNo, Trans::kNo, T, hd, T, 1.0f, scores.data(), T, v.data() + g * hd, kw, 0.0f,
-            o.data() + h * hd, qw);
-  }
+    hbe.gemm(Trans::kNo, Trans::kNo, T, hd, T, 1.0f, scores.data(), T, v.data() + g * hd, kw, 0.0f,
+             o.data() + h * hd, qw);
+  });
   std::vector<float> y(std::size_t(T) * d);
   linear(be, o.data(), T, qw, w.o, d, w.o_bias, y.data());
   for (std::size_t i = 0; i < y.size(); ++i) out[i] += y[i];

@@ -30,11 +30,11 @@ std::vector<float> embed(const model::MoeModel& m, const std::vector<std::vector
 
 void run_layer(const model::MoeModel& m, linalg::Backend& be, int layer,
                const std::vector<std::vector<int>>& seqs, const std::vector<double>& inv_freq,
-               const ForwardOptions& opt, std::vector<float>& h) {
+               const ForwardOptions& opt, LayerWeights& w, std::vector<float>& h) {
   const model::ModelSpec& s = m.spec;
   const int d = s.hidden;
   const std::size_t T = h.size() / d;
-  const LayerWeights w = load_layer(m, layer);
+  load_layer(m, layer, w);
   std::vector<float> x(h.size());
   rms_norm(h.data(), w.input_norm.data(), x.data(), T, d, s.rms_eps);
   std::size_t off = 0;
@@ -68,9 +68,10 @@ std::vector<float> run_layers(const model::MoeModel& m, linalg::Backend& be,
   }
   std::vector<float> h = embed(m, seqs);
   const std::vector<double> inv_freq = rope_inv_freq(s.rope_theta, s.head_dim);
+  LayerWeights w;  // one layer resident, its buffers reused by the next
   for (int layer = 0; layer < s.n_layers; ++layer) {
     if (opt.on_layer) opt.on_layer(layer, s.n_layers);
-    run_layer(m, be, layer, seqs, inv_freq, opt, h);
+    run_layer(m, be, layer, seqs, inv_freq, opt, w, h);
   }
   const std::vector<float> norm = m.ckpt.read_f32("model.norm.weight");
   rms_norm(h.data(), norm.data(), h.data(), h.size() / s.hidden, s.hidden, s.rms_eps);

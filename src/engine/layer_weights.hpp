@@ -25,5 +25,8 @@ struct LayerWeights {
 
 // Reads layer `layer`. Throws FormatError naming the tensor when one cannot be read.
 LayerWeights load_layer(const model::MoeModel& m, int layer);
+// The same into `w`, reusing its buffers: layers of one model have the same shapes, so streaming
+// through them refills the same memory instead of allocating and clearing it per layer.
+void load_layer(const model::MoeModel& m, int layer, LayerWeights& w);
 
 }  // namespace moerecal::engine

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "engine/ops.hpp"
+#include "linalg/parallel.hpp"
 
 namespace moerecal::engine {
 namespace {
@@ -65,16 +66,22 @@ void moe_block(linalg::Backend& be, const model::ModelSpec& s, const LayerWeight
       scales[sel[std::size_t(t) * k + j]].push_back(wts[std::size_t(t) * k + j]);
     }
   }
-  for (int e = 0; e < E; ++e) {
+  // Experts side by side on single-threaded BLAS (skinny GEMMs); results are added in expert
+  // order afterwards, so the sum does not depend on scheduling.
+  std::vector<std::vector<float>> ys(E);
+  linalg::parallel_for(E, [&](int e, linalg::Backend& wbe) {
     const int n = static_cast<int>(tokens[e].size());
-    if (n == 0) continue;
-    std::vector<float> xe(std::size_t(n) * d), ye(std::size_t(n) * d, 0.0f);
+    if (n == 0) return;
+    std::vector<float> xe(std::size_t(n) * d);
+    ys[e].assign(std::size_t(n) * d, 0.0f);
     for (int r = 0; r < n; ++r)
       std::copy_n(x + std::size_t(tokens[e][r]) * d, d, xe.data() + std::size_t(r) * d);
-    swiglu_add(be, w.experts[e], xe.data(), n, d, scales[e].data(), ye.data());
-    for (int r = 0; r < n; ++r)
-      for (int j = 0; j < d; ++j)
-        out[std::size_t(tokens[e][r]) * d + j] += ye[std::size_t(r) * d + j];
+    swiglu_add(wbe, w.experts[e], xe.data(), n, d, scales[e].data(), ys[e].data());
+  });
+  for (int e = 0; e < E; ++e) {
+    const float* ye = ys[e].data();
+    for (std::size_t r = 0; r < tokens[e].size(); ++r)
+      for (int j = 0; j < d; ++j) out[std::size_t(tokens[e][r]) * d + j] += ye[r * d + j];
   }
   if (w.shared.width == 0) return;
   std::vector<float> gate(T, 1.0f);

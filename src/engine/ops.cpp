@@ -26,6 +26,19 @@ void softmax_rows(float* x, std::size_t n, int d) {
   }
 }
 
+void causal_softmax_row(float* x, int lo, int hi, int n) {
+  const float mx = *std::max_element(x + lo, x + hi);
+  double sum = 0;
+  for (int i = lo; i < hi; ++i) {
+    x[i] = std::exp(x[i] - mx);
+    sum += x[i];
+  }
+  const float inv = static_cast<float>(1.0 / sum);
+  for (int i = lo; i < hi; ++i) x[i] *= inv;
+  std::fill(x, x + lo, 0.0f);
+  std::fill(x + hi, x + n, 0.0f);
+}
+
 void log_softmax_row(const float* x, float* out, int d) {
   const float mx = *std::max_element(x, x + d);
   double sum = 0;

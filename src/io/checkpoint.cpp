@@ -168,6 +168,11 @@ std::vector<float> Checkpoint::read_f32(std::string_view name) const {
   return r.file->read_f32(*r.info);
 }
 
+void Checkpoint::read_f32_into(std::string_view name, std::vector<float>& out) const {
+  const TensorRef r = get(name);
+  r.file->read_f32_into(*r.info, out);
+}
+
 std::vector<std::string> Checkpoint::tensor_names() const {
   std::vector<std::string> out;
   for (const auto& [n, r] : by_name_) out.push_back(n);

@@ -38,6 +38,7 @@ class Checkpoint {
   // Throws FormatError "<dir>: tensor '<name>' not found" when absent.
   TensorRef get(std::string_view name) const;
   std::vector<float> read_f32(std::string_view name) const;
+  void read_f32_into(std::string_view name, std::vector<float>& out) const;
   // Every tensor name, sorted.
   std::vector<std::string> tensor_names() const;
   // Sum of tensor payload bytes over all shards.

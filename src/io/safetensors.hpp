@@ -71,6 +71,8 @@ class SafetensorsFile {
   std::uint64_t file_offset(const TensorInfo& t) const { return header_.data_start() + t.begin; }
   // Payload widened to f32 (F32/F16/BF16); FormatError naming the tensor for other dtypes.
   std::vector<float> read_f32(const TensorInfo& t) const;
+  // The same into `out` (resized; a buffer of the right size is reused without clearing).
+  void read_f32_into(const TensorInfo& t, std::vector<float>& out) const;
 
  private:
   SafetensorsFile(MappedFile f, Header h) : file_(std::move(f)), header_(std::move(h)) {}

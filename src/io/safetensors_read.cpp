@@ -272,14 +272,19 @@ std::span<const std::byte> SafetensorsFile::bytes(const TensorInfo& t) const {
 }
 
 std::vector<float> SafetensorsFile::read_f32(const TensorInfo& t) const {
+  std::vector<float> out;
+  read_f32_into(t, out);
+  return out;
+}
+
+void SafetensorsFile::read_f32_into(const TensorInfo& t, std::vector<float>& out) const {
   if (!is_widenable(t.dtype)) {
     throw FormatError(path().string() + ": tensor '" + t.name + "': dtype " +
                       std::string(dtype_name(t.dtype)) + " (expected F32, F16 or BF16)");
   }
-  std::vector<float> out(static_cast<std::size_t>(t.numel()));
+  out.resize(static_cast<std::size_t>(t.numel()));
   widen_to_f32(t.dtype, bytes(t).data(), out.data(), out.size());
   file_.drop(file_offset(t), t.nbytes());
-  return out;
 }
 
 }  // namespace moerecal::io
