@@ -7,6 +7,8 @@ packages=(
   cmake make g++ pkg-config
   nlohmann-json3-dev libcli11-dev doctest-dev
   libopenblas-dev liblapack-dev
+  libpcre2-dev libutf8proc-dev   # tokenizer: split patterns, Unicode normalization
+  nodejs npm   # tokenizer conformance test: an independent JavaScript tokenizer from npm
   python3 python3-numpy   # fixture generator and reference scripts in tools/
 )
 
