@@ -1,5 +1,7 @@
 #include "cli/data.hpp"
 
+#include "core/error.hpp"
+
 namespace moerecal::cli {
 
 const tokenizer::Tokenizer& ModelTextEncoder::get() {
@@ -9,7 +11,14 @@ const tokenizer::Tokenizer& ModelTextEncoder::get() {
 
 std::vector<int> ModelTextEncoder::encode(std::string_view text, const std::string& where,
                                           std::size_t base) {
-  return get().encode(text, where, base);
+  if (!tok_) {
+    try {
+      get();
+    } catch (const FormatError& e) {  // name the record that needed the tokenizer
+      throw FormatError(where + ": " + e.what());
+    }
+  }
+  return tok_->encode(text, where, base);
 }
 
 std::string ModelTextEncoder::name() const { return tok_ ? tok_->path().string() : ""; }
