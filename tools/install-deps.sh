@@ -7,8 +7,15 @@ packages=(
   cmake make g++ pkg-config
   nlohmann-json3-dev libcli11-dev doctest-dev
   libopenblas-dev liblapack-dev
+  libpcre2-dev libutf8proc-dev   # tokenizer: split patterns, Unicode normalization
   python3 python3-numpy   # fixture generator and reference scripts in tools/
 )
+# The tokenizer conformance test installs an independent JavaScript tokenizer from npm. A machine
+# whose node already ships npm (a nodejs package that bundles it) keeps it: Debian's npm package
+# would conflict with such a nodejs.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -40,6 +40,7 @@ struct Runner {
   int operator()(const DiffCmd& c) const { return run_diff(c, g); }
   int operator()(const ApplyCmd& c) const { return run_apply(c, g); }
   int operator()(const PerplexityCmd& c) const { return run_perplexity(c, g); }
+  int operator()(const TokenizeCmd& c) const { return run_tokenize(c, g); }
 };
 
 int report(const std::exception& e, int code) {
@@ -57,6 +58,7 @@ Command App::selected() const {
     if (n == "diff") return diff;
     if (n == "apply") return apply;
     if (n == "perplexity") return perplexity;
+    if (n == "tokenize") return tokenize;
   }
   return std::monostate{};
 }
@@ -79,6 +81,7 @@ std::unique_ptr<App> build_app() {
   add_diff(*a->app, a->diff);
   add_apply(*a->app, a->apply);
   add_perplexity(*a->app, a->perplexity);
+  add_tokenize(*a->app, a->tokenize);
   return a;
 }
 

@@ -17,6 +17,7 @@ struct App {
   DiffCmd diff;
   ApplyCmd apply;
   PerplexityCmd perplexity;
+  TokenizeCmd tokenize;
   // parsed subcommand -> Command
   Command selected() const;
 };

@@ -7,10 +7,10 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/data.hpp"
 #include "cli/progress.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "io/token_data.hpp"
 #include "recal/calibrate_data.hpp"
 #include "report/changelog.hpp"
 #include "report/output_checkpoint.hpp"
@@ -79,13 +79,14 @@ std::vector<recal::LayerOutcome> run(const CalibrateCmd& c, const model::MoeMode
     Progress progress("calibrate", 0);
     return recal::calibrate_weights(m, layers, opt, be, std::ref(progress));
   }
-  const io::TokenData data = io::read_token_data(c.data.file, c.data.ctx, c.data.max_tokens);
+  const io::TokenData data = load_data(c.model, c.data);
   io::check_vocab(data, m.spec.vocab);
   std::vector<std::vector<int>> windows;
   for (const auto& w : data.windows) windows.push_back(w.ids);
-  calibration = {{"file", c.data.file.string()}, {"sha256", data.sha256},
-                 {"sequences", data.records},    {"windows", windows.size()},
-                 {"tokens", data.tokens},        {"ctx", data.ctx}};
+  calibration = {
+      {"file", c.data.file.string()},     {"sha256", data.sha256}, {"sequences", data.records},
+      {"windows", windows.size()},        {"tokens", data.tokens}, {"ctx", data.ctx},
+      {"tokenizer", tokenizer_json(data)}};
   Progress progress("calibrate", data.tokens);
   return recal::calibrate_activations(m, windows, layers, {opt, c.shrinkage}, be,
                                       std::ref(progress));

@@ -75,8 +75,14 @@ struct PerplexityCmd {
   bool json = false;
 };
 
-using Command =
-    std::variant<std::monostate, InspectCmd, CalibrateCmd, DiffCmd, ApplyCmd, PerplexityCmd>;
+struct TokenizeCmd {
+  std::filesystem::path model;
+  std::filesystem::path file;
+  bool json = false;
+};
+
+using Command = std::variant<std::monostate, InspectCmd, CalibrateCmd, DiffCmd, ApplyCmd,
+                             PerplexityCmd, TokenizeCmd>;
 
 CLI::App* add_inspect(CLI::App& app, InspectCmd& cmd);
 int run_inspect(const InspectCmd& cmd, const GlobalOptions& g);
@@ -88,6 +94,8 @@ CLI::App* add_apply(CLI::App& app, ApplyCmd& cmd);
 int run_apply(const ApplyCmd& cmd, const GlobalOptions& g);
 CLI::App* add_perplexity(CLI::App& app, PerplexityCmd& cmd);
 int run_perplexity(const PerplexityCmd& cmd, const GlobalOptions& g);
+CLI::App* add_tokenize(CLI::App& app, TokenizeCmd& cmd);
+int run_tokenize(const TokenizeCmd& cmd, const GlobalOptions& g);
 
 // Registers --data (required or not), --ctx, --max-tokens.
 void add_data_options(CLI::App& sub, DataOptions& d, bool required);

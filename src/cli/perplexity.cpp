@@ -5,9 +5,9 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/data.hpp"
 #include "cli/progress.hpp"
 #include "core/error.hpp"
-#include "io/token_data.hpp"
 
 namespace moerecal::cli {
 
@@ -21,7 +21,10 @@ CLI::App* add_perplexity(CLI::App& app, PerplexityCmd& c) {
 }
 
 void add_data_options(CLI::App& sub, DataOptions& d, bool required) {
-  auto* o = sub.add_option("--data", d.file, "JSONL file, one {\"input_ids\": [...]} per line");
+  auto* o = sub.add_option(
+      "--data", d.file,
+      "Data: .jsonl, one {\"input_ids\": [...]} or {\"text\": \"...\"} per line, or .txt (one "
+      "record, tokenized with the model's tokenizer.json)");
   if (required) o->required();
   sub.add_option("--ctx", d.ctx, "Window length in tokens; longer records are cut into windows")
       ->check(CLI::Range(2, 1 << 20))
@@ -33,7 +36,7 @@ void add_data_options(CLI::App& sub, DataOptions& d, bool required) {
 
 int run_perplexity(const PerplexityCmd& c, const GlobalOptions&) {
   const model::MoeModel m = model::MoeModel::open(c.model);
-  const io::TokenData data = io::read_token_data(c.data.file, c.data.ctx, c.data.max_tokens);
+  const io::TokenData data = load_data(c.model, c.data);
   io::check_vocab(data, m.spec.vocab);
   std::vector<std::vector<int>> windows;
   for (const auto& w : data.windows) windows.push_back(w.ids);
@@ -53,7 +56,8 @@ int run_perplexity(const PerplexityCmd& c, const GlobalOptions&) {
                               {"n_sequences", data.records},
                               {"n_windows", windows.size()},
                               {"ctx", data.ctx},
-                              {"data_sha256", data.sha256}};
+                              {"data_sha256", data.sha256},
+                              {"tokenizer", tokenizer_json(data)}};
     std::cout << j.dump(2) << "\n";
   } else {
     std::printf(

@@ -2,28 +2,16 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "core/error.hpp"
 #include "core/sha256.hpp"
+#include "core/utf8.hpp"
 
 namespace moerecal::io {
 namespace {
 
-std::vector<int> parse_line(const std::string& file, int line_no, const std::string& line) {
-  const std::string at = file + ":" + std::to_string(line_no) + ": ";
-  const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-  if (j.is_discarded()) throw FormatError(at + "not valid JSON");
-  if (!j.is_object())
-    throw FormatError(at + "expected a JSON object, found " + std::string(j.type_name()));
-  if (!j.contains("input_ids")) {
-    if (j.contains("text")) {
-      throw FormatError(at +
-                        "\"text\" records need the tokenizer, which this version does not "
-                        "have yet; give \"input_ids\"");
-    }
-    throw FormatError(at + "expected \"input_ids\": [...] (or \"text\")");
-  }
-  const nlohmann::json& ids = j["input_ids"];
+std::vector<int> parse_ids(const nlohmann::json& ids, const std::string& at) {
   if (!ids.is_array()) throw FormatError(at + "\"input_ids\": expected a list of integers");
   std::vector<int> out;
   out.reserve(ids.size());
@@ -31,44 +19,87 @@ std::vector<int> parse_line(const std::string& file, int line_no, const std::str
     if (!ids[i].is_number_integer() || ids[i].get<std::int64_t>() < 0 ||
         ids[i].get<std::int64_t>() > (1ll << 31) - 1) {
       throw FormatError(at + "\"input_ids\"[" + std::to_string(i) +
-                        "]: expected a non-negative "
-                        "integer, found " +
-                        ids[i].dump());
+                        "]: expected a non-negative integer, found " + ids[i].dump());
     }
     out.push_back(ids[i].get<int>());
   }
   return out;
 }
 
+Record parse_line(const std::string& file, int line_no, std::size_t base, const std::string& line,
+                  TextEncoder* encoder) {
+  const std::string where = file + ":" + std::to_string(line_no);
+  const std::string at = where + ": ";
+  require_utf8(line, where, base);
+  const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+  if (j.is_discarded()) throw FormatError(at + "not valid JSON");
+  if (!j.is_object())
+    throw FormatError(at + "expected a JSON object, found " + std::string(j.type_name()));
+  if (j.contains("input_ids")) return {line_no, parse_ids(j["input_ids"], at), false};
+  if (!j.contains("text")) throw FormatError(at + "expected \"input_ids\": [...] or \"text\"");
+  if (!j["text"].is_string()) {
+    throw FormatError(at + "\"text\": expected a string, found " +
+                      std::string(j["text"].type_name()));
+  }
+  if (!encoder) throw FormatError(at + "\"text\" records need the model's tokenizer");
+  return {line_no, encoder->encode(j["text"].get<std::string>(), where + ": \"text\"", 0), true};
+}
+
+void read_txt(const std::filesystem::path& path, std::ifstream& in, TextEncoder* encoder,
+              const std::function<bool(Record&&)>& fn) {
+  if (!encoder) throw FormatError(path.string() + ": a .txt file needs the model's tokenizer");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  fn({1, encoder->encode(ss.str(), path.string(), 0), true});
+}
+
 }  // namespace
 
-TokenData read_token_data(const std::filesystem::path& path, int ctx, std::int64_t max_tokens) {
-  if (ctx < 2) throw UsageError("--ctx: expected at least 2, found " + std::to_string(ctx));
+void for_each_record(const std::filesystem::path& path, TextEncoder* encoder,
+                     const std::function<bool(Record&&)>& fn) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw FormatError(path.string() + ": cannot open");
-  TokenData d{path, sha256_file(path), 0, 0, ctx, {}};
+  if (path.extension() == ".txt") return read_txt(path, in, encoder, fn);
   std::string line;
   int line_no = 0;
-  while (std::getline(in, line)) {
+  std::size_t offset = 0;  // of the line in the file
+  for (; std::getline(in, line); offset += line.size() + 1) {
     ++line_no;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::vector<int> ids = parse_line(path.string(), line_no, line);
+    if (!fn(parse_line(path.string(), line_no, offset, line, encoder))) return;
+  }
+}
+
+TokenData read_token_data(const std::filesystem::path& path, int ctx, std::int64_t max_tokens,
+                          TextEncoder* encoder) {
+  if (ctx < 2) throw UsageError("--ctx: expected at least 2, found " + std::to_string(ctx));
+  TokenData d;
+  d.path = path;
+  d.ctx = ctx;
+  for_each_record(path, encoder, [&](Record&& r) {
     ++d.records;
+    d.text_records += r.from_text ? 1 : 0;
+    const std::vector<int>& ids = r.ids;
     for (std::size_t off = 0; off < ids.size(); off += ctx) {
       std::size_t n = std::min<std::size_t>(ctx, ids.size() - off);
       if (max_tokens > 0)
         n = std::min<std::size_t>(n, static_cast<std::size_t>(max_tokens - d.tokens));
       if (n < 2) break;
-      d.windows.push_back({std::vector<int>(ids.begin() + off, ids.begin() + off + n), line_no,
+      d.windows.push_back({std::vector<int>(ids.begin() + off, ids.begin() + off + n), r.line,
                            static_cast<int>(off)});
       d.tokens += static_cast<std::int64_t>(n);
     }
-    if (max_tokens > 0 && d.tokens >= max_tokens) break;
-  }
+    return !(max_tokens > 0 && d.tokens >= max_tokens);
+  });
   if (d.windows.empty()) {
     throw FormatError(path.string() +
-                      ": no window of at least 2 tokens (expected JSONL records "
-                      "with \"input_ids\")");
+                      ": no window of at least 2 tokens (expected JSONL records with "
+                      "\"input_ids\" or \"text\", or a .txt file)");
+  }
+  d.sha256 = sha256_file(path);
+  if (d.text_records > 0) {
+    d.tokenizer = encoder->name();
+    d.tokenizer_sha256 = encoder->sha256();
   }
   return d;
 }
