@@ -1,6 +1,6 @@
 // `perplexity` on every tiny fixture against the independent numpy reference's PPL of
-// testdata/calibration.jsonl at --ctx 64 (metadata of testdata/tiny-*/expected/golden.safetensors,
-// written by tools/ref_goldens.py).
+// testdata/calibration.jsonl at the --ctx recorded with it (metadata of
+// testdata/tiny-*/expected/golden.safetensors, written by tools/ref_goldens.py).
 #include <doctest/doctest.h>
 
 #include <string>

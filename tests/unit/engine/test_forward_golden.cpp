@@ -36,8 +36,9 @@ TEST_SUITE("engine") {
         double worst = 0;
         for (std::size_t i = 0; i < got.size(); ++i)
           worst = std::max(worst, std::abs(double{got[i]} - want[i]));
-        MESSAGE(name << " sequence " << s << " (" << ids.size()
-                     << " tokens): max abs log-prob difference vs reference " << worst);
+        MESSAGE(std::string(name) << " sequence " << s << " (" << ids.size()
+                                  << " tokens): max abs log-prob difference vs reference "
+                                  << worst);
         CHECK(worst < 1e-4);
       }
       CHECK(n_seqs >= 2);
