@@ -41,6 +41,8 @@ struct Runner {
   int operator()(const ApplyCmd& c) const { return run_apply(c, g); }
   int operator()(const PerplexityCmd& c) const { return run_perplexity(c, g); }
   int operator()(const TokenizeCmd& c) const { return run_tokenize(c, g); }
+  int operator()(const EvalCmd& c) const { return run_eval(c, g); }
+  int operator()(const GateCmd& c) const { return run_gate(c, g); }
 };
 
 int report(const std::exception& e, int code) {
@@ -59,6 +61,8 @@ Command App::selected() const {
     if (n == "apply") return apply;
     if (n == "perplexity") return perplexity;
     if (n == "tokenize") return tokenize;
+    if (n == "eval") return eval;
+    if (n == "gate") return gate;
   }
   return std::monostate{};
 }
@@ -82,6 +86,8 @@ std::unique_ptr<App> build_app() {
   add_apply(*a->app, a->apply);
   add_perplexity(*a->app, a->perplexity);
   add_tokenize(*a->app, a->tokenize);
+  add_eval(*a->app, a->eval);
+  add_gate(*a->app, a->gate);
   return a;
 }
 

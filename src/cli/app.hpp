@@ -18,6 +18,8 @@ struct App {
   ApplyCmd apply;
   PerplexityCmd perplexity;
   TokenizeCmd tokenize;
+  EvalCmd eval;
+  GateCmd gate;
   // parsed subcommand -> Command
   Command selected() const;
 };

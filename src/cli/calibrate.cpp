@@ -8,6 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/data.hpp"
+#include "cli/eval_run.hpp"
 #include "cli/progress.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -122,11 +123,19 @@ CLI::App* add_calibrate(CLI::App& app, CalibrateCmd& c) {
   sub->add_flag("--dry-run", c.dry_run, "Print what would change and write nothing");
   sub->add_flag("--json", c.json, "Print the changelog entry as JSON instead of the table");
   add_solver_options(*sub, c.solver);
+  sub->add_option("--eval-data", c.eval_data.file,
+                  "After recalibrating, run eval (input vs output) on this held-out data; the "
+                  "report goes into OUT and its summary into the changelog entry");
+  add_gate_option(*sub, c.gate);
   return sub;
 }
 
 int run_calibrate(const CalibrateCmd& c, const GlobalOptions& g) {
   if (c.out.empty() && !c.dry_run) throw UsageError("calibrate: -o OUT is required (or --dry-run)");
+  if (!c.gate.empty() && c.eval_data.file.empty()) {
+    throw UsageError("calibrate: --gate needs --eval-data FILE (the data the eval runs on)");
+  }
+  report::parse_gate_rules(c.gate);  // a malformed rule fails before any work
   const recal::MpiOptions opt = mpi_options(c);
   const model::MoeModel m = model::MoeModel::open(c.model);
   const std::vector<int> layers = recal::parse_layers(c.layers, m.spec);
@@ -148,12 +157,33 @@ int run_calibrate(const CalibrateCmd& c, const GlobalOptions& g) {
         "are kept as they are; only router weights change"}},
       {"layers", nlohmann::json::array()}};
   report::RouterPayloads payloads;
+  std::map<int, std::vector<float>> new_routers;
   for (const auto& o : outs) {
     entry["layers"].push_back(report::layer_figures(o));
     if (o.changed) payloads[o.before.tensor] = o.after_bytes;
+    if (o.changed) new_routers[o.before.layer] = o.after.rows;
+  }
+  std::map<std::string, std::string> extra_files;
+  bool gate_passed = true;
+  if (!c.eval_data.file.empty()) {
+    DataOptions ed = c.data;
+    ed.file = c.eval_data.file;
+    const nlohmann::json rep =
+        eval_report({&m, c.model, recal::router_id(m), nullptr},
+                    {&m, c.out, report::router_id_with(m, payloads), &new_routers}, ed,
+                    report::parse_gate_rules(c.gate), c.solver, g);
+    gate_passed = rep["gate"]["pass"].get<bool>();
+    entry["eval"] = {{"report", "eval-report.json"},
+                     {"data", rep["inputs"]["data"]},
+                     {"metrics", rep["metrics"]},
+                     {"rules", rep["gate"]["rules"]},
+                     {"gate", c.gate.empty() ? "none"
+                              : gate_passed  ? "passed"
+                                             : "failed"}};
+    extra_files["eval-report.json"] = rep.dump(2) + "\n";
   }
   if (writer) {
-    const report::OutputResult res = writer->finish(payloads, entry);
+    const report::OutputResult res = writer->finish(payloads, entry, extra_files);
     entry["version"] = res.version;
     entry["router_id"] = res.router_id;
     log::note("wrote " + c.out.string() + ": router v" + std::to_string(res.version) + " " +
@@ -169,7 +199,7 @@ int run_calibrate(const CalibrateCmd& c, const GlobalOptions& g) {
   }
   std::cout.flush();
   if (!std::cout) throw IoError("cannot write to standard output");
-  return kExitOk;
+  return gate_passed ? kExitOk : kExitGateFailed;
 }
 
 }  // namespace moerecal::cli

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "linalg/principal.hpp"
 #include "recal/expert_operand.hpp"
@@ -52,6 +53,8 @@ struct CalibrateCmd {
   bool dry_run = false;
   bool json = false;
   SolverOptions solver;
+  DataOptions eval_data;  // --eval-data FILE (--ctx / --max-tokens shared with --data)
+  std::vector<std::string> gate;
 };
 
 struct DiffCmd {
@@ -81,8 +84,24 @@ struct TokenizeCmd {
   bool json = false;
 };
 
+struct EvalCmd {
+  std::filesystem::path base;
+  std::filesystem::path cand;
+  DataOptions data;
+  std::vector<std::string> gate;
+  std::filesystem::path out;
+  std::filesystem::path md;
+  std::filesystem::path html;
+  SolverOptions solver;
+};
+
+struct GateCmd {
+  std::filesystem::path report;
+  std::vector<std::string> gate;
+};
+
 using Command = std::variant<std::monostate, InspectCmd, CalibrateCmd, DiffCmd, ApplyCmd,
-                             PerplexityCmd, TokenizeCmd>;
+                             PerplexityCmd, TokenizeCmd, EvalCmd, GateCmd>;
 
 CLI::App* add_inspect(CLI::App& app, InspectCmd& cmd);
 int run_inspect(const InspectCmd& cmd, const GlobalOptions& g);
@@ -96,6 +115,10 @@ CLI::App* add_perplexity(CLI::App& app, PerplexityCmd& cmd);
 int run_perplexity(const PerplexityCmd& cmd, const GlobalOptions& g);
 CLI::App* add_tokenize(CLI::App& app, TokenizeCmd& cmd);
 int run_tokenize(const TokenizeCmd& cmd, const GlobalOptions& g);
+CLI::App* add_eval(CLI::App& app, EvalCmd& cmd);
+int run_eval(const EvalCmd& cmd, const GlobalOptions& g);
+CLI::App* add_gate(CLI::App& app, GateCmd& cmd);
+int run_gate(const GateCmd& cmd, const GlobalOptions& g);
 
 // Registers --data (required or not), --ctx, --max-tokens.
 void add_data_options(CLI::App& sub, DataOptions& d, bool required);

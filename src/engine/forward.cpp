@@ -28,13 +28,13 @@ std::vector<float> embed(const model::MoeModel& m, const std::vector<std::vector
   return h;
 }
 
+// One layer (weights already loaded) on the hidden states h of all sequences.
 void run_layer(const model::MoeModel& m, linalg::Backend& be, int layer,
                const std::vector<std::vector<int>>& seqs, const std::vector<double>& inv_freq,
-               const ForwardOptions& opt, LayerWeights& w, std::vector<float>& h) {
+               const ForwardOptions& opt, const LayerWeights& w, std::vector<float>& h) {
   const model::ModelSpec& s = m.spec;
   const int d = s.hidden;
   const std::size_t T = h.size() / d;
-  load_layer(m, layer, w);
   std::vector<float> x(h.size());
   rms_norm(h.data(), w.input_norm.data(), x.data(), T, d, s.rms_eps);
   std::size_t off = 0;
@@ -61,21 +61,33 @@ void run_layer(const model::MoeModel& m, linalg::Backend& be, int layer,
 std::vector<float> run_layers(const model::MoeModel& m, linalg::Backend& be,
                               const std::vector<std::vector<int>>& seqs,
                               const ForwardOptions& opt) {
+  return std::move(run_layers_lockstep(m, be, seqs, {opt}).front());
+}
+
+std::vector<std::vector<float>> run_layers_lockstep(const model::MoeModel& m, linalg::Backend& be,
+                                                    const std::vector<std::vector<int>>& seqs,
+                                                    const std::vector<ForwardOptions>& streams) {
   const model::ModelSpec& s = m.spec;
   if (s.qwen_sliding) {
     throw FormatError(
         "config.json: use_sliding_window=true is not supported by the forward pass yet");
   }
-  std::vector<float> h = embed(m, seqs);
+  MR_ASSERT(!streams.empty());
+  std::vector<std::vector<float>> hs(streams.size(), embed(m, seqs));
   const std::vector<double> inv_freq = rope_inv_freq(s.rope_theta, s.head_dim);
   LayerWeights w;  // one layer resident, its buffers reused by the next
   for (int layer = 0; layer < s.n_layers; ++layer) {
-    if (opt.on_layer) opt.on_layer(layer, s.n_layers);
-    run_layer(m, be, layer, seqs, inv_freq, opt, w, h);
+    if (streams.front().on_layer) streams.front().on_layer(layer, s.n_layers);
+    load_layer(m, layer, w);
+    for (std::size_t i = 0; i < streams.size(); ++i) {
+      run_layer(m, be, layer, seqs, inv_freq, streams[i], w, hs[i]);
+    }
   }
   const std::vector<float> norm = m.ckpt.read_f32("model.norm.weight");
-  rms_norm(h.data(), norm.data(), h.data(), h.size() / s.hidden, s.hidden, s.rms_eps);
-  return h;
+  for (auto& h : hs) {
+    rms_norm(h.data(), norm.data(), h.data(), h.size() / s.hidden, s.hidden, s.rms_eps);
+  }
+  return hs;
 }
 
 std::vector<float> log_probs(const model::MoeModel& m, linalg::Backend& be,

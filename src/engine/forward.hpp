@@ -48,6 +48,13 @@ std::vector<float> run_layers(const model::MoeModel& m, linalg::Backend& be,
                               const std::vector<std::vector<int>>& seqs,
                               const ForwardOptions& opt = {});
 
+// Several streams over the same sequences, each with its own routers and observer, advanced in
+// lockstep: every layer's weights are loaded once for all of them (DESIGN.md §5, eval). The
+// first stream's on_layer reports progress. Returns the final-norm hidden states per stream.
+std::vector<std::vector<float>> run_layers_lockstep(const model::MoeModel& m, linalg::Backend& be,
+                                                    const std::vector<std::vector<int>>& seqs,
+                                                    const std::vector<ForwardOptions>& streams);
+
 // log_softmax(h lm_head^T) for rows [T, d] of final hidden states; returns [T, vocab].
 std::vector<float> log_probs(const model::MoeModel& m, linalg::Backend& be,
                              const std::vector<float>& hidden);

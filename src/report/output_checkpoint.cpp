@@ -107,7 +107,8 @@ OutputWriter::OutputWriter(const model::MoeModel& source, fs::path out, bool for
 
 OutputWriter::~OutputWriter() = default;
 
-OutputResult OutputWriter::finish(const RouterPayloads& new_routers, nlohmann::json entry) {
+OutputResult OutputWriter::finish(const RouterPayloads& new_routers, nlohmann::json entry,
+                                  const std::map<std::string, std::string>& extra_files) {
   const model::MoeModel& m = impl_->m;
   const fs::path& dir = impl_->staged.path();
   nlohmann::json entries = read_changelog_entries(m.ckpt.dir());
@@ -132,6 +133,7 @@ OutputResult OutputWriter::finish(const RouterPayloads& new_routers, nlohmann::j
   const nlohmann::json log = {{"schema_version", 1}, {"entries", entries}};
   io::write_file(dir / "router-changelog.json", log.dump(2) + "\n");
   io::write_file(dir / "ROUTER_CHANGELOG.md", changelog_markdown(entries));
+  for (const auto& [name, text] : extra_files) io::write_file(dir / name, text);
   verify(dir, res.router_id);
   impl_->staged.commit();
   return res;

@@ -36,8 +36,10 @@ class OutputWriter {
   ~OutputWriter();
 
   // `entry` is the changelog entry without version, router_id, parent and router_file, which
-  // are filled in here. Throws IoError, FormatError (verification failed).
-  OutputResult finish(const RouterPayloads& new_routers, nlohmann::json entry);
+  // are filled in here. `extra_files` (name -> contents, e.g. an eval report) are written into
+  // OUT with the changelog. Throws IoError, FormatError (verification failed).
+  OutputResult finish(const RouterPayloads& new_routers, nlohmann::json entry,
+                      const std::map<std::string, std::string>& extra_files = {});
 
  private:
   struct Impl;

@@ -32,27 +32,7 @@ recal::RouterLayer layer_from_file(const io::SafetensorsFile& f, const io::Tenso
 }
 
 void compare_non_router(const RouterSide& a, const RouterSide& b, DiffReport& rep) {
-  std::set<std::string> skip;
-  for (const auto* s : {&a, &b}) {
-    for (const auto& [i, l] : s->layers) skip.insert(l.tensor);
-  }
-  const auto na = a.model->ckpt.tensor_names(), nb = b.model->ckpt.tensor_names();
-  std::set<std::string> all(na.begin(), na.end());
-  all.insert(nb.begin(), nb.end());
-  for (const std::string& n : all) {
-    if (skip.count(n)) continue;
-    const io::TensorRef ra = a.model->ckpt.find(n), rb = b.model->ckpt.find(n);
-    if (!ra.file || !rb.file) {
-      rep.non_router_differences.push_back(n + (ra.file ? " (only in OLD)" : " (only in NEW)"));
-    } else if (ra.info->dtype != rb.info->dtype || ra.info->shape != rb.info->shape) {
-      rep.non_router_differences.push_back(n + " (dtype or shape differs)");
-    } else {
-      const auto x = ra.file->bytes(*ra.info), y = rb.file->bytes(*rb.info);
-      if (std::memcmp(x.data(), y.data(), x.size()) != 0) {
-        rep.non_router_differences.push_back(n + " (values differ)");
-      }
-    }
-  }
+  rep.non_router_differences = non_router_differences(*a.model, *b.model);
   rep.non_router_identical = rep.non_router_differences.empty();
 }
 
@@ -104,6 +84,31 @@ nlohmann::json opt_json(const std::optional<double>& v) {
 }
 
 }  // namespace
+
+std::vector<std::string> non_router_differences(const model::MoeModel& a,
+                                                const model::MoeModel& b) {
+  std::set<std::string> skip;
+  for (const auto* m : {&a, &b}) {
+    for (int layer : m->spec.moe_layers) skip.insert(model::router_tensor_name(m->spec, layer));
+  }
+  const auto na = a.ckpt.tensor_names(), nb = b.ckpt.tensor_names();
+  std::set<std::string> all(na.begin(), na.end());
+  all.insert(nb.begin(), nb.end());
+  std::vector<std::string> out;
+  for (const std::string& n : all) {
+    if (skip.count(n)) continue;
+    const io::TensorRef ra = a.ckpt.find(n), rb = b.ckpt.find(n);
+    if (!ra.file || !rb.file) {
+      out.push_back(n + (ra.file ? " (only in OLD)" : " (only in NEW)"));
+    } else if (ra.info->dtype != rb.info->dtype || ra.info->shape != rb.info->shape) {
+      out.push_back(n + " (dtype or shape differs)");
+    } else {
+      const auto x = ra.file->bytes(*ra.info), y = rb.file->bytes(*rb.info);
+      if (std::memcmp(x.data(), y.data(), x.size()) != 0) out.push_back(n + " (values differ)");
+    }
+  }
+  return out;
+}
 
 RouterSide open_router_side(const fs::path& p) {
   RouterSide s;

@@ -60,4 +60,8 @@ DiffReport diff_routers(const RouterSide& old_side, const RouterSide& new_side,
 
 nlohmann::json to_json(const DiffReport& r);
 
+// Tensors other than the routers that are absent on one side or differ in dtype, shape or bytes
+// ("name (values differ)", ...); empty when the two checkpoints differ only in their routers.
+std::vector<std::string> non_router_differences(const model::MoeModel& a, const model::MoeModel& b);
+
 }  // namespace moerecal::report
