@@ -170,10 +170,11 @@ std::string svg_alignment(const json& report) {
   std::ostringstream os;
   os << svg_open(kWide, top + plot_h + 56, "chart alignment", "alignment per layer")
      << "<g font-size=\"11\" fill=\"#333\">";
+  static constexpr const char* kTicks[] = {"0", "0.25", "0.5", "0.75", "1"};
   for (int q = 0; q <= 4; ++q) {
     const double y = top + plot_h * (1 - q / 4.0);
     os << rect(left, y, plot_w, 1, q == 0 ? "#666" : "#e3e3e3") << "/>"
-       << text(left - 6, y + 4, px(q / 4.0).substr(0, 4), " text-anchor=\"end\"");
+       << text(left - 6, y + 4, kTicks[q], " text-anchor=\"end\"");
   }
   const std::size_t label_step = (layers.size() + 31) / 32;
   for (std::size_t i = 0; i < layers.size(); ++i) {
