@@ -14,6 +14,7 @@
 #include "core/log.hpp"
 #include "recal/calibrate_data.hpp"
 #include "report/changelog.hpp"
+#include "report/eval_render.hpp"
 #include "report/output_checkpoint.hpp"
 
 namespace moerecal::cli {
@@ -181,6 +182,7 @@ int run_calibrate(const CalibrateCmd& c, const GlobalOptions& g) {
                               : gate_passed  ? "passed"
                                              : "failed"}};
     extra_files["eval-report.json"] = rep.dump(2) + "\n";
+    extra_files["eval-report.md"] = report::eval_markdown(rep);
   }
   if (writer) {
     const report::OutputResult res = writer->finish(payloads, entry, extra_files);

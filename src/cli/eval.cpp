@@ -15,7 +15,7 @@
 #include "linalg/backend.hpp"
 #include "linalg/parallel.hpp"
 #include "recal/router_set.hpp"
-// #include "report/eval_render.hpp"  (merge: html branch)
+#include "report/eval_render.hpp"
 
 namespace moerecal::cli {
 namespace {
@@ -63,6 +63,8 @@ nlohmann::json eval_report(const EvalSource& base, const EvalSource& cand, const
                    {"sequences", d.records},
                    {"windows", windows.size()},
                    {"tokens", d.tokens},
+                   {"ctx", d.ctx},
+                   {"max_tokens", data.max_tokens},
                    {"tokenizer", tokenizer_json(d)}}}};
   r["settings"]["ctx"] = d.ctx;
   r["settings"]["max_tokens"] = data.max_tokens;
@@ -110,8 +112,8 @@ int run_eval(const EvalCmd& c, const GlobalOptions& g) {
   } else {
     io::write_file(c.out, r.dump(2) + "\n");
   }
-  // if (!c.md.empty()) io::write_file(c.md, report::eval_markdown(r));
-  // if (!c.html.empty()) io::write_file(c.html, report::eval_html(r));
+  if (!c.md.empty()) io::write_file(c.md, report::eval_markdown(r));
+  if (!c.html.empty()) io::write_file(c.html, report::eval_html(r));
   return r["gate"]["pass"].get<bool>() ? kExitOk : kExitGateFailed;
 }
 

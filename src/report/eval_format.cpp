@@ -1,0 +1,160 @@
+#include "report/eval_format.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+namespace moerecal::report {
+namespace {
+
+// DESIGN.md §7 metric names with their §4 meaning, in report order.
+const std::vector<std::pair<std::string, std::string>>& metric_table() {
+  static const std::vector<std::pair<std::string, std::string>> t = {
+      {"kl.mean", "KL(P_base ‖ P_cand) per scored position, nats, mean"},
+      {"kl.stderr", "standard error of kl.mean"},
+      {"kl.median", "KL median"},
+      {"kl.p90", "KL 90th percentile"},
+      {"kl.p99", "KL 99th percentile"},
+      {"kl.p999", "KL 99.9th percentile"},
+      {"kl.max", "KL maximum"},
+      {"top1_agree", "share of positions where base and candidate argmax agree"},
+      {"ppl.base", "perplexity of the base model"},
+      {"ppl.cand", "perplexity of the candidate"},
+      {"ppl.ln_ratio", "ln(PPL_cand / PPL_base)"},
+      {"dp.mean", "p_cand(correct) − p_base(correct), mean"},
+      {"dp.rms", "p_cand(correct) − p_base(correct), RMS"},
+      {"routing.maxvio.base", "E·max load − 1, mean over MoE layers, base"},
+      {"routing.maxvio.cand", "E·max load − 1, mean over MoE layers, candidate"},
+      {"routing.maxvio.delta", "maxvio candidate − base"},
+      {"routing.maxvio.max.base", "worst layer's maxvio, base"},
+      {"routing.maxvio.max.cand", "worst layer's maxvio, candidate"},
+      {"routing.dead.base", "experts receiving no token, summed over layers, base"},
+      {"routing.dead.cand", "experts receiving no token, summed over layers, candidate"},
+      {"routing.dead.delta", "dead candidate − base"},
+      {"routing.cold.base", "experts below 10% of the uniform share, summed, base"},
+      {"routing.cold.cand", "experts below 10% of the uniform share, summed, candidate"},
+      {"routing.cold.delta", "cold candidate − base"},
+      {"routing.entropy.base", "H(load)/ln E, mean over layers, base"},
+      {"routing.entropy.cand", "H(load)/ln E, mean over layers, candidate"},
+      {"routing.entropy.delta", "entropy candidate − base"},
+      {"routing.topk_agree", "mean |S_base ∩ S_cand| / k over tokens and layers"},
+      {"routing.top1_agree", "top expert agreement over tokens and layers"},
+      {"routing.alignment.base", "mean |cos(r_e, v_e)| over experts and layers, base"},
+      {"routing.alignment.cand", "mean |cos(r_e, v_e)| over experts and layers, candidate"},
+      {"routing.wasted_bytes.base", "parameter bytes of dead experts, base"},
+      {"routing.wasted_bytes.cand", "parameter bytes of dead experts, candidate"},
+      {"n_scored", "scored positions"},
+  };
+  return t;
+}
+
+}  // namespace
+
+std::string html_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string md_cell(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|') {
+      out += "\\|";
+    } else if (c == '\n' || c == '\r') {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string exact_value(const nlohmann::json& v) {
+  if (v.is_number_integer() || v.is_number_unsigned()) return v.dump();
+  if (v.is_number_float()) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", v.get<double>());
+    return buf;
+  }
+  return v.dump();
+}
+
+std::string human_value(const nlohmann::json& v) {
+  if (v.is_null()) return "n/a";
+  if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
+  if (v.is_string()) return v.get<std::string>();
+  if (!v.is_number_float()) return v.dump();
+  const double d = v.get<double>();
+  char buf[40];
+  if (d == std::floor(d) && std::fabs(d) < 1e15) {
+    std::snprintf(buf, sizeof buf, "%.0f", d);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.6g", d);
+  }
+  return buf;
+}
+
+std::string html_number(const std::string& key, const nlohmann::json& v) {
+  return "<span class=\"num\" data-key=\"" + html_escape(key) + "\" data-value=\"" +
+         html_escape(exact_value(v)) + "\">" + html_escape(human_value(v)) + "</span>";
+}
+
+std::vector<std::string> ordered_metric_names(const nlohmann::json& metrics) {
+  std::vector<std::string> names;
+  if (!metrics.is_object()) return names;
+  for (const auto& [name, meaning] : metric_table()) {
+    if (metrics.contains(name)) names.push_back(name);
+  }
+  for (const auto& [name, value] : metrics.items()) {  // nlohmann objects iterate sorted
+    if (metric_meaning(name).empty()) names.push_back(name);
+  }
+  return names;
+}
+
+std::string metric_meaning(const std::string& name) {
+  for (const auto& [n, meaning] : metric_table()) {
+    if (n == name) return meaning;
+  }
+  return {};
+}
+
+std::string eval_verdict(const nlohmann::json& report) {
+  const auto gate = report.value("gate", nlohmann::json::object());
+  const auto rules = gate.value("rules", nlohmann::json::array());
+  if (!rules.is_array() || rules.empty()) return "NO GATE";
+  return gate.value("pass", false) ? "PASS" : "FAIL";
+}
+
+int load_bin(double ratio) {
+  if (!(ratio > 0)) return 0;
+  static constexpr std::array<double, 6> kUpper = {0.1, 0.5, 0.8, 1.25, 2.0, 4.0};
+  for (int i = 0; i < static_cast<int>(kUpper.size()); ++i) {
+    if (ratio < kUpper[i]) return i + 1;
+  }
+  return 7;
+}
+
+}  // namespace moerecal::report

@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Checks moe-recal's HTML eval report against its JSON and in a real browser.
+
+  check_report_html.py --binary BIN --testdata DIR   calibrate + eval the tiny OLMoE, then check
+  check_report_html.py --report r.json --html r.html check existing files
+
+(a) every data-key/data-value in the HTML equals the JSON value at that key (1e-12 relative) and
+    every metric of "metrics" is printed; (b) headless Chromium renders the page to a PNG;
+(c) the PNG has the window's size, is not blank, and shows enough pixels of the heatmap palette;
+    the same check on a copy with the heatmap <svg>s removed must fail (so it can fail).
+Needs Debian's python3-pil and chromium (tools/install-deps.sh). Exit 1 on any failure.
+"""
+import argparse
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from PIL import Image, ImageStat
+
+WIDTH, HEIGHT = 1280, 2000
+# kLoadPalette in src/report/eval_format.hpp (viridis), repeated here on purpose.
+PALETTE = ["#440154", "#46327e", "#365c8d", "#277f8e", "#1fa187", "#4ac16d", "#a0da39", "#fde725"]
+PALETTE_TOLERANCE = 10     # per RGB channel
+MIN_PALETTE_PIXELS = 2000  # a heatmap of one layer and 8 experts already covers more
+MIN_STDDEV = 8.0           # grey-level standard deviation; a blank page has 0
+
+
+def fail(msg):
+    print(f"check_report_html: FAIL: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def resolve(root, key):
+    """Value at a dotted key; at an object the longest run of segments naming a key wins."""
+    seg, at, i = key.split("."), root, 0
+    while i < len(seg):
+        if isinstance(at, list):
+            idx = int(seg[i])
+            if idx >= len(at):
+                raise KeyError(key)
+            at, i = at[idx], i + 1
+            continue
+        if not isinstance(at, dict):
+            raise KeyError(key)
+        for n in range(len(seg) - i, 0, -1):
+            name = ".".join(seg[i:i + n])
+            if name in at:
+                at, i = at[name], i + n
+                break
+        else:
+            raise KeyError(key)
+    return at
+
+
+def check_values(report, html):
+    tags = re.findall(r'data-key="([^"]*)" data-value="([^"]*)"', html)
+    if not tags:
+        fail("the HTML has no data-key/data-value tags")
+    problems = []
+    for key, text in tags:
+        try:
+            want = resolve(report, key)
+        except (KeyError, ValueError):
+            problems.append(f"{key}: not in the JSON")
+            continue
+        if want is None or text == "null":
+            if not (want is None and text == "null"):
+                problems.append(f"{key}: HTML {text}, JSON {want}")
+            continue
+        got = float(text)
+        if not math.isclose(got, float(want), rel_tol=1e-12, abs_tol=0.0) and got != want:
+            problems.append(f"{key}: HTML {text}, JSON {want!r}")
+    shown = {k for k, _ in tags}
+    for name in report.get("metrics", {}):
+        if f"metrics.{name}" not in shown:
+            problems.append(f"metric {name} is not printed in the HTML")
+    if problems:
+        fail(f"{len(problems)} value problem(s):\n  " + "\n  ".join(problems[:30]))
+    print(f"check_report_html: {len(tags)} tagged values match the JSON")
+
+
+def screenshot(html_path, workdir):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        fail("chromium not found (tools/install-deps.sh installs it)")
+    png = os.path.join(workdir, "shot.png")
+    cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+           f"--user-data-dir={os.path.join(workdir, 'profile')}",
+           f"--window-size={WIDTH},{HEIGHT}", f"--screenshot={png}",
+           "file://" + os.path.abspath(html_path)]
+    try:
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        fail("chromium did not finish within 120 s")
+    if run.returncode != 0 or not os.path.exists(png):
+        fail(f"chromium exit {run.returncode}, no screenshot:\n{run.stderr[-2000:]}")
+    return png
+
+
+def palette_pixels(img):
+    rgb = [tuple(int(c[i:i + 2], 16) for i in (1, 3, 5)) for c in PALETTE]
+    n = 0
+    for count, px in img.getcolors(maxcolors=WIDTH * HEIGHT):
+        if any(max(abs(px[i] - p[i]) for i in range(3)) <= PALETTE_TOLERANCE for p in rgb):
+            n += count
+    return n
+
+
+def image_problems(png):
+    """Empty list when the screenshot looks like a rendered report with heatmaps."""
+    img = Image.open(png).convert("RGB")
+    if img.size != (WIDTH, HEIGHT):
+        return [f"screenshot is {img.size}, expected {(WIDTH, HEIGHT)}"]
+    problems = []
+    std = ImageStat.Stat(img.convert("L")).stddev[0]
+    if std < MIN_STDDEV:
+        problems.append(f"screenshot looks blank (grey std-dev {std:.2f} < {MIN_STDDEV})")
+    n = palette_pixels(img)
+    if n < MIN_PALETTE_PIXELS:
+        problems.append(f"only {n} heatmap-palette pixels (< {MIN_PALETTE_PIXELS})")
+    print(f"check_report_html: {png}: grey std-dev {std:.1f}, {n} heatmap-palette pixels")
+    return problems
+
+
+def check_in_browser(html_path, workdir):
+    problems = image_problems(screenshot(html_path, workdir))
+    if problems:
+        fail("; ".join(problems))
+    # The check must be able to fail: without the heatmap SVGs it has to complain.
+    with open(html_path, encoding="utf-8") as f:
+        html = f.read()
+    stripped, n = re.subn(r'<svg class="heatmap[^"]*".*?</svg>', "", html, flags=re.S)
+    if n == 0:
+        fail("no <svg class=\"heatmap\"> in the HTML")
+    bare_dir = os.path.join(workdir, "stripped")
+    os.makedirs(bare_dir)
+    bare = os.path.join(bare_dir, "stripped.html")
+    with open(bare, "w", encoding="utf-8") as f:
+        f.write(stripped)
+    if not any("heatmap-palette" in p for p in image_problems(screenshot(bare, bare_dir))):
+        fail("the palette check still passes with the heatmaps removed; it cannot catch them missing")
+    print(f"check_report_html: removing the {n} heatmap SVG(s) makes the check fail, as it should")
+
+
+def run_binary(binary, testdata, workdir):
+    model = os.path.join(testdata, "tiny-olmoe")
+    data = os.path.join(testdata, "calibration.jsonl")
+    cal = os.path.join(workdir, "cal")
+    out = {k: os.path.join(workdir, f"r.{k}") for k in ("json", "html", "md")}
+    for cmd in ([binary, "calibrate", model, "-o", cal, "--data", data],
+                [binary, "eval", model, cal, "--data", data, "-o", out["json"],
+                 "--html", out["html"], "--md", out["md"]]):
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        if run.returncode != 0:
+            fail(f"{' '.join(cmd[1:2])} exited {run.returncode}:\n{run.stderr[-2000:]}")
+    for path in out.values():
+        if not os.path.getsize(path):
+            fail(f"{path} is empty")
+    return out["json"], out["html"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--binary")
+    ap.add_argument("--testdata")
+    ap.add_argument("--report")
+    ap.add_argument("--html")
+    args = ap.parse_args()
+    if not ((args.binary and args.testdata) or (args.report and args.html)):
+        ap.error("give --binary and --testdata, or --report and --html")
+    with tempfile.TemporaryDirectory(prefix="moe-recal-html-") as workdir:
+        if args.binary:
+            report_path, html_path = run_binary(args.binary, args.testdata, workdir)
+        else:
+            report_path, html_path = args.report, args.html
+        with open(report_path, encoding="utf-8") as f:
+            report = json.load(f)
+        with open(html_path, encoding="utf-8") as f:
+            check_values(report, f.read())
+        check_in_browser(html_path, workdir)
+    print("check_report_html: OK")
+
+
+if __name__ == "__main__":
+    main()
