@@ -124,6 +124,23 @@ void load_table(std::ostringstream& md, const nlohmann::json& layers) {
   }
 }
 
+// The eval summary of calibrate --eval-data: the gate's verdict and the headline metrics.
+void eval_lines(std::ostringstream& md, const nlohmann::json& ev) {
+  md << "- eval (" << ev.value("report", std::string("eval-report.json")) << "): gate "
+     << ev.value("gate", std::string("none"));
+  const nlohmann::json& m = ev.contains("metrics") ? ev["metrics"] : nlohmann::json::object();
+  for (const char* k : {"kl.mean", "top1_agree", "ppl.ln_ratio", "routing.maxvio.delta",
+                        "routing.dead.cand", "routing.cold.cand"}) {
+    if (m.contains(k)) md << ", " << k << " " << fmt(m[k]);
+  }
+  md << "\n";
+  if (!ev.contains("rules")) return;
+  for (const auto& r : ev["rules"]) {
+    md << "  - " << (r.value("pass", false) ? "PASS" : "FAIL") << " `"
+       << r.value("rule", std::string("")) << "` (value " << fmt(r["value"]) << ")\n";
+  }
+}
+
 bool has_load(const nlohmann::json& layers) {
   for (const auto& l : layers) {
     if (l.contains("load") && l["load"].is_object()) return true;
@@ -150,6 +167,7 @@ std::string changelog_markdown(const nlohmann::json& entries) {
       md << "- calibration data: `" << e["calibration"].dump() << "`\n";
     }
     if (e.contains("source")) md << "- source: `" << e["source"].dump() << "`\n";
+    if (e.contains("eval") && e["eval"].is_object()) eval_lines(md, e["eval"]);
     if (e.contains("notes")) {
       for (const auto& n : e["notes"]) md << "- note: " << n.get<std::string>() << "\n";
     }

@@ -157,6 +157,10 @@ TEST_SUITE("cli") {
     REQUIRE(fs::exists(tmp / "v1" / "eval-report.json"));
     const json e = json::parse(read_file(tmp / "v1" / "router-changelog.json"))["entries"].back();
     CHECK(e["eval"]["gate"] == "failed");
+    const std::string md = read_file(tmp / "v1" / "ROUTER_CHANGELOG.md");
+    CHECK(md.find("gate failed") != std::string::npos);
+    CHECK(md.find("FAIL `kl.max<=0`") != std::string::npos);
+    CHECK(fs::exists(tmp / "v1" / "eval-report.md"));
     CHECK(e["eval"]["metrics"]["kl.max"].get<double>() > 0);
     const json rep = json::parse(read_file(tmp / "v1" / "eval-report.json"));
     CHECK(rep["metrics"] == e["eval"]["metrics"]);
