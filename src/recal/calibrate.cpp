@@ -37,11 +37,17 @@ double cosine(const float* a, const float* b, int n) {
 }  // namespace
 
 std::vector<ExpertOperand> load_operands(const model::MoeModel& m, int layer, ExpertMatrix which) {
-  std::vector<ExpertOperand> ops(m.spec.n_experts);
-  linalg::parallel_for(m.spec.n_experts, [&](int e, linalg::Backend&) {
-    ops[e] = load_expert_operand(m, layer, e, which);
-  });
+  std::vector<ExpertOperand> ops;
+  load_operands(m, layer, which, ops);
   return ops;
+}
+
+void load_operands(const model::MoeModel& m, int layer, ExpertMatrix which,
+                   std::vector<ExpertOperand>& ops) {
+  ops.resize(m.spec.n_experts);
+  linalg::parallel_for(m.spec.n_experts, [&](int e, linalg::Backend&) {
+    load_expert_operand(m, layer, e, which, ops[e]);
+  });
 }
 
 namespace {
@@ -55,8 +61,9 @@ void store_after(const std::vector<float>& rows, LayerOutcome& out) {
 }
 
 LayerOutcome calibrate_layer(const model::MoeModel& m, const RouterLayer& router, bool selected,
-                             const MpiOptions& opt, linalg::Backend& be) {
-  const std::vector<ExpertOperand> ops = load_operands(m, router.layer, opt.matrix);
+                             const MpiOptions& opt, linalg::Backend& be,
+                             std::vector<ExpertOperand>& ops) {
+  load_operands(m, router.layer, opt.matrix, ops);
   const LayerMpiResult res = mpi_layer(be, router, ops, opt);
   return layer_outcome(be, router, selected ? res.rows : router.rows, selected,
                        selected ? res.steps_done : 0, res.dirs);
@@ -121,10 +128,11 @@ std::vector<LayerOutcome> calibrate_weights(const model::MoeModel& m,
                                             const std::function<void(int, int)>& progress) {
   std::vector<RouterLayer> routers = load_routers(m);
   std::vector<LayerOutcome> out;
+  std::vector<ExpertOperand> ops;  // one layer's experts, buffers reused layer after layer
   for (std::size_t i = 0; i < routers.size(); ++i) {
     if (progress) progress(static_cast<int>(i), static_cast<int>(routers.size()));
     const bool selected = std::binary_search(layers.begin(), layers.end(), routers[i].layer);
-    out.push_back(calibrate_layer(m, routers[i], selected, opt, be));
+    out.push_back(calibrate_layer(m, routers[i], selected, opt, be, ops));
   }
   return out;
 }

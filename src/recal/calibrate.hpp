@@ -46,6 +46,9 @@ LayerOutcome layer_outcome(linalg::Backend& be, const RouterLayer& router,
                            const std::vector<linalg::PrincipalResult>& weight_dirs);
 
 std::vector<ExpertOperand> load_operands(const model::MoeModel& m, int layer, ExpertMatrix which);
+// The same into `ops`, reusing its buffers.
+void load_operands(const model::MoeModel& m, int layer, ExpertMatrix which,
+                   std::vector<ExpertOperand>& ops);
 
 // Runs MPI on `layers` (others are carried over unchanged). `progress(i, n)` is called before
 // each layer. Throws UsageError / BackendError / FormatError.

@@ -29,7 +29,8 @@ class SequentialCalibrator final : public engine::Observer {
     const RouterLayer& router = routers_.at(layer);
     const bool selected = std::binary_search(layers_.begin(), layers_.end(), layer);
     const int d = router.hidden, E = router.n_experts, k = m_.spec.top_k;
-    const std::vector<ExpertOperand> ops = load_operands(m_, layer, opt_.mpi.matrix);
+    load_operands(m_, layer, opt_.mpi.matrix, ops_);
+    const std::vector<ExpertOperand>& ops = ops_;
     const ActivationMetric act = activation_metric(be_, x, T, d, opt_.shrinkage);
     const LayerMpiResult res = mpi_layer(be_, router, ops, opt_.mpi, &act);
     const auto weight_dirs = operator_directions(router, ops, opt_.mpi.solver, nullptr);
@@ -54,6 +55,7 @@ class SequentialCalibrator final : public engine::Observer {
   linalg::Backend& be_;
   std::map<int, RouterLayer> routers_;
   std::map<int, std::vector<float>> rows_;
+  std::vector<ExpertOperand> ops_;  // buffers reused layer after layer
   std::vector<LayerOutcome> outcomes_;
 };
 

@@ -23,21 +23,27 @@ std::string_view expert_matrix_name(ExpertMatrix m) { return kNames[static_cast<
 
 ExpertOperand load_expert_operand(const model::MoeModel& m, int layer, int expert,
                                   ExpertMatrix which) {
+  ExpertOperand op;
+  load_expert_operand(m, layer, expert, which, op);
+  return op;
+}
+
+void load_expert_operand(const model::MoeModel& m, int layer, int expert, ExpertMatrix which,
+                         ExpertOperand& op) {
   const int d = m.spec.hidden, w = m.spec.expert_width;
   const model::ExpertTensorNames n = model::expert_tensor_names(m.spec, layer, expert);
-  ExpertOperand op;
+  op.blocks.clear();
   if (which == ExpertMatrix::kDown) {
-    op.first = m.ckpt.read_f32(n.down);  // stored [d, w]; op(W) = W^T is [w, d]
+    m.ckpt.read_f32_into(n.down, op.first);  // stored [d, w]; op(W) = W^T is [w, d]
     op.blocks.push_back({op.first.data(), w, d, true});
-    return op;
+    return;
   }
-  op.first = m.ckpt.read_f32(which == ExpertMatrix::kUp ? n.up : n.gate);
+  m.ckpt.read_f32_into(which == ExpertMatrix::kUp ? n.up : n.gate, op.first);
   op.blocks.push_back({op.first.data(), w, d, false});
   if (which == ExpertMatrix::kGateUp) {
-    op.second = m.ckpt.read_f32(n.up);
+    m.ckpt.read_f32_into(n.up, op.second);
     op.blocks.push_back({op.second.data(), w, d, false});
   }
-  return op;
 }
 
 void apply_operator(linalg::Backend& be, const std::vector<linalg::MatrixBlock>& blocks,

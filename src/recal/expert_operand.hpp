@@ -29,6 +29,10 @@ struct ExpertOperand {
 // Reads expert `expert` of `layer` (FormatError naming the tensor when unreadable).
 ExpertOperand load_expert_operand(const model::MoeModel& m, int layer, int expert,
                                   ExpertMatrix which);
+// The same into `op`, reusing its buffers (experts of one model have the same shapes, so a
+// layer-by-layer pass refills the same memory instead of allocating and clearing it).
+void load_expert_operand(const model::MoeModel& m, int layer, int expert, ExpertMatrix which,
+                         ExpertOperand& op);
 
 // y = A x = sum_b op(W_b)^T (op(W_b) x), x and y of length cols (y is overwritten).
 void apply_operator(linalg::Backend& be, const std::vector<linalg::MatrixBlock>& blocks,
