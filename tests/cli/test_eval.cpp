@@ -97,6 +97,38 @@ TEST_SUITE("cli") {
     }
   }
 
+  // Few tokens leave experts dead; their bytes are recomputed from the header (shape x 4 bytes,
+  // tiny-olmoe is F32) under the names ARCHITECTURES.md gives.
+  TEST_CASE("routing.wasted_bytes sums the stored bytes of the dead experts") {
+    const fs::path fx = testdata() / "tiny-olmoe";
+    const json r = eval_json(fx, fx, {"--max-tokens", "4"});
+    const auto f = moerecal::io::SafetensorsFile::open(fx / "model.safetensors");
+    long long want = 0, dead = 0;
+    for (const auto& l : r["layers"]) {
+      const auto load = l["base"]["load"].get<std::vector<double>>();
+      long long layer_bytes = 0;
+      for (std::size_t e = 0; e < load.size(); ++e) {
+        if (load[e] != 0) continue;
+        ++dead;
+        for (const char* p : {"gate_proj", "up_proj", "down_proj"}) {
+          const std::string name = "model.layers." + std::to_string(l["layer"].get<int>()) +
+                                   ".mlp.experts." + std::to_string(e) + "." + p + ".weight";
+          const auto* t = f.find(name);
+          REQUIRE(t != nullptr);
+          long long n = 4;
+          for (auto dim : t->shape) n *= dim;
+          layer_bytes += n;
+        }
+      }
+      CHECK(l["base"]["wasted_bytes"].get<long long>() == layer_bytes);
+      want += layer_bytes;
+    }
+    CHECK(dead > 0);
+    CHECK(r["metrics"]["routing.dead.base"].get<long long>() == dead);
+    CHECK(r["metrics"]["routing.wasted_bytes.base"].get<long long>() == want);
+    CHECK(r["metrics"]["routing.wasted_bytes.cand"].get<long long>() == want);
+  }
+
   TEST_CASE("eval with other tensors changed runs two passes and says so") {
     TempDir tmp;
     const fs::path base = testdata() / "tiny-olmoe";  // F32, single file
