@@ -161,8 +161,9 @@ int run_calibrate(const CalibrateCmd& c, const GlobalOptions& g) {
   std::map<int, std::vector<float>> new_routers;
   for (const auto& o : outs) {
     entry["layers"].push_back(report::layer_figures(o));
-    if (o.changed) payloads[o.before.tensor] = o.after_bytes;
-    if (o.changed) new_routers[o.before.layer] = o.after.rows;
+    if (!o.changed) continue;
+    payloads[o.before.tensor] = o.after_bytes;
+    new_routers[o.before.layer] = o.after.rows;
   }
   std::map<std::string, std::string> extra_files;
   bool gate_passed = true;

@@ -51,7 +51,8 @@ void run_layer(const model::MoeModel& m, linalg::Backend& be, int layer,
   const std::vector<float>* router = &w.router;
   if (opt.routers && opt.routers->count(layer)) router = &opt.routers->at(layer);
   if (opt.observer) {
-    if (const auto* r = opt.observer->router_for(layer, x.data(), static_cast<int>(T))) router = r;
+    if (const auto* r = opt.observer->router_for(layer, w, x.data(), static_cast<int>(T)))
+      router = r;
   }
   moe_block(be, s, w, *router, layer, x.data(), static_cast<int>(T), h.data(), opt.observer);
 }
@@ -90,12 +91,16 @@ std::vector<std::vector<float>> run_layers_lockstep(const model::MoeModel& m, li
   return hs;
 }
 
+std::vector<float> read_lm_head(const model::MoeModel& m) {
+  return m.ckpt.read_f32(m.spec.tie_word_embeddings ? "model.embed_tokens.weight"
+                                                    : "lm_head.weight");
+}
+
 std::vector<float> log_probs(const model::MoeModel& m, linalg::Backend& be,
                              const std::vector<float>& hidden) {
   const int d = m.spec.hidden, V = m.spec.vocab;
   const std::size_t T = hidden.size() / d;
-  const std::vector<float> head =
-      m.ckpt.read_f32(m.spec.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight");
+  const std::vector<float> head = read_lm_head(m);
   std::vector<float> logits(T * V), out(T * V);
   be.gemm(linalg::Trans::kNo, linalg::Trans::kYes, static_cast<int>(T), V, d, 1.0f, hidden.data(),
           d, head.data(), d, 0.0f, logits.data(), V);

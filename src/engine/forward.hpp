@@ -7,6 +7,7 @@
 #include <map>
 #include <vector>
 
+#include "engine/layer_weights.hpp"
 #include "linalg/backend.hpp"
 #include "model/model_spec.hpp"
 
@@ -27,8 +28,10 @@ class Observer {
   virtual ~Observer() = default;
   // Before routing layer `layer`: may return the router [E, d] to use for these inputs x [T, d]
   // (sequential calibration), or nullptr to keep the current one. The pointer must stay valid
-  // until the layer is done.
-  virtual const std::vector<float>* router_for(int layer, const float* x, int n_tokens) {
+  // until the layer is done. `w` is the layer's weights as the engine holds them (f32), valid
+  // during the call.
+  virtual const std::vector<float>* router_for(int layer, const LayerWeights& w, const float* x,
+                                               int n_tokens) {
     return nullptr;
   }
   virtual void on_router(const RouterEvent& ev) {}
@@ -54,6 +57,9 @@ std::vector<float> run_layers(const model::MoeModel& m, linalg::Backend& be,
 std::vector<std::vector<float>> run_layers_lockstep(const model::MoeModel& m, linalg::Backend& be,
                                                     const std::vector<std::vector<int>>& seqs,
                                                     const std::vector<ForwardOptions>& streams);
+
+// The output projection [vocab, d]: lm_head, or the embeddings when they are tied.
+std::vector<float> read_lm_head(const model::MoeModel& m);
 
 // log_softmax(h lm_head^T) for rows [T, d] of final hidden states; returns [T, vocab].
 std::vector<float> log_probs(const model::MoeModel& m, linalg::Backend& be,

@@ -8,24 +8,29 @@ namespace moerecal::engine {
 
 double Perplexity::ppl() const { return std::exp(nll_mean()); }
 
+ScoredPositions scored_positions(const std::vector<std::vector<int>>& windows) {
+  ScoredPositions sp;
+  std::size_t off = 0;
+  for (const auto& w : windows) {
+    for (std::size_t p = w.size() / 2; p + 1 < w.size(); ++p) {
+      sp.rows.push_back(off + p);
+      sp.targets.push_back(w[p + 1]);
+    }
+    off += w.size();
+  }
+  return sp;
+}
+
 Perplexity perplexity(const model::MoeModel& m, linalg::Backend& be,
                       const std::vector<std::vector<int>>& windows, const ForwardOptions& opt) {
   const int d = m.spec.hidden, V = m.spec.vocab;
   const std::vector<float> h = run_layers(m, be, windows, opt);
-  const std::vector<float> head =
-      m.ckpt.read_f32(m.spec.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight");
-  // Gather the scored rows and their targets.
+  const std::vector<float> head = read_lm_head(m);
+  const ScoredPositions sp = scored_positions(windows);
+  const std::vector<int>& targets = sp.targets;
   std::vector<float> rows;
-  std::vector<int> targets;
-  std::size_t off = 0;
-  for (const auto& w : windows) {
-    const std::size_t n = w.size();
-    for (std::size_t p = n / 2; p + 1 < n; ++p) {
-      rows.insert(rows.end(), h.begin() + (off + p) * d, h.begin() + (off + p + 1) * d);
-      targets.push_back(w[p + 1]);
-    }
-    off += n;
-  }
+  for (std::size_t row : sp.rows)
+    rows.insert(rows.end(), h.begin() + row * d, h.begin() + (row + 1) * d);
   Perplexity r;
   constexpr std::size_t kChunk = 256;  // rows of logits formed at a time
   std::vector<float> logits(kChunk * V), lp(V);

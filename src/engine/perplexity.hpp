@@ -16,6 +16,14 @@ struct Perplexity {
   double ppl() const;
 };
 
+// The scored positions of windows laid end to end: for each window of n tokens, positions
+// floor(n/2) .. n-2 as rows of the concatenation, and the next token each predicts.
+struct ScoredPositions {
+  std::vector<std::size_t> rows;
+  std::vector<int> targets;
+};
+ScoredPositions scored_positions(const std::vector<std::vector<int>>& windows);
+
 // All windows advance through the layers together; logits are formed only for scored rows.
 Perplexity perplexity(const model::MoeModel& m, linalg::Backend& be,
                       const std::vector<std::vector<int>>& windows, const ForwardOptions& opt = {});

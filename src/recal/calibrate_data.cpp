@@ -25,12 +25,12 @@ class SequentialCalibrator final : public engine::Observer {
     for (RouterLayer& r : load_routers(m)) routers_[r.layer] = std::move(r);
   }
 
-  const std::vector<float>* router_for(int layer, const float* x, int T) override {
+  const std::vector<float>* router_for(int layer, const engine::LayerWeights& w, const float* x,
+                                       int T) override {
     const RouterLayer& router = routers_.at(layer);
     const bool selected = std::binary_search(layers_.begin(), layers_.end(), layer);
     const int d = router.hidden, E = router.n_experts, k = m_.spec.top_k;
-    load_operands(m_, layer, opt_.mpi.matrix, ops_);
-    const std::vector<ExpertOperand>& ops = ops_;
+    const std::vector<ExpertOperand> ops = operands_of(w, d);
     const ActivationMetric act = activation_metric(be_, x, T, d, opt_.shrinkage);
     const LayerMpiResult res = mpi_layer(be_, router, ops, opt_.mpi, &act);
     const auto weight_dirs = operator_directions(router, ops, opt_.mpi.solver, nullptr);
@@ -49,13 +49,24 @@ class SequentialCalibrator final : public engine::Observer {
   std::vector<LayerOutcome> take() { return std::move(outcomes_); }
 
  private:
+  // The experts' operands over the weights the engine already widened for this layer (no
+  // second read of the expert tensors).
+  std::vector<ExpertOperand> operands_of(const engine::LayerWeights& w, int d) const {
+    std::vector<ExpertOperand> ops(w.experts.size());
+    for (std::size_t e = 0; e < ops.size(); ++e) {
+      const engine::Mlp& x = w.experts[e];
+      ops[e].blocks =
+          expert_blocks(opt_.mpi.matrix, x.gate.data(), x.up.data(), x.down.data(), x.width, d);
+    }
+    return ops;
+  }
+
   const model::MoeModel& m_;
   const std::vector<int>& layers_;
   const DataOptions& opt_;
   linalg::Backend& be_;
   std::map<int, RouterLayer> routers_;
   std::map<int, std::vector<float>> rows_;
-  std::vector<ExpertOperand> ops_;  // buffers reused layer after layer
   std::vector<LayerOutcome> outcomes_;
 };
 

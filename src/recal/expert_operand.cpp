@@ -30,20 +30,32 @@ ExpertOperand load_expert_operand(const model::MoeModel& m, int layer, int exper
 
 void load_expert_operand(const model::MoeModel& m, int layer, int expert, ExpertMatrix which,
                          ExpertOperand& op) {
-  const int d = m.spec.hidden, w = m.spec.expert_width;
   const model::ExpertTensorNames n = model::expert_tensor_names(m.spec, layer, expert);
-  op.blocks.clear();
-  if (which == ExpertMatrix::kDown) {
-    m.ckpt.read_f32_into(n.down, op.first);  // stored [d, w]; op(W) = W^T is [w, d]
-    op.blocks.push_back({op.first.data(), w, d, true});
-    return;
+  // Only the tensors the choice needs: first = down, up or gate; second = up for gate_up.
+  const std::string& first = which == ExpertMatrix::kDown ? n.down
+                             : which == ExpertMatrix::kUp ? n.up
+                                                          : n.gate;
+  m.ckpt.read_f32_into(first, op.first);
+  if (which == ExpertMatrix::kGateUp) m.ckpt.read_f32_into(n.up, op.second);
+  const float* f = op.first.data();  // whichever single matrix the choice reads
+  op.blocks = expert_blocks(which, f, which == ExpertMatrix::kGateUp ? op.second.data() : f, f,
+                            m.spec.expert_width, m.spec.hidden);
+}
+
+std::vector<linalg::MatrixBlock> expert_blocks(ExpertMatrix which, const float* gate,
+                                               const float* up, const float* down, int width,
+                                               int hidden) {
+  switch (which) {
+    case ExpertMatrix::kDown:  // stored [d, w]; op(W) = W^T is [w, d]
+      return {{down, width, hidden, true}};
+    case ExpertMatrix::kGate:
+      return {{gate, width, hidden, false}};
+    case ExpertMatrix::kUp:
+      return {{up, width, hidden, false}};
+    case ExpertMatrix::kGateUp:
+      break;
   }
-  m.ckpt.read_f32_into(which == ExpertMatrix::kUp ? n.up : n.gate, op.first);
-  op.blocks.push_back({op.first.data(), w, d, false});
-  if (which == ExpertMatrix::kGateUp) {
-    m.ckpt.read_f32_into(n.up, op.second);
-    op.blocks.push_back({op.second.data(), w, d, false});
-  }
+  return {{gate, width, hidden, false}, {up, width, hidden, false}};
 }
 
 void apply_operator(linalg::Backend& be, const std::vector<linalg::MatrixBlock>& blocks,

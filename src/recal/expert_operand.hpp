@@ -34,6 +34,12 @@ ExpertOperand load_expert_operand(const model::MoeModel& m, int layer, int exper
 void load_expert_operand(const model::MoeModel& m, int layer, int expert, ExpertMatrix which,
                          ExpertOperand& op);
 
+// The operator blocks of one expert for `which`, over matrices stored elsewhere (gate and up
+// [width, hidden], down [hidden, width]); only the matrices `which` uses are read.
+std::vector<linalg::MatrixBlock> expert_blocks(ExpertMatrix which, const float* gate,
+                                               const float* up, const float* down, int width,
+                                               int hidden);
+
 // y = A x = sum_b op(W_b)^T (op(W_b) x), x and y of length cols (y is overwritten).
 void apply_operator(linalg::Backend& be, const std::vector<linalg::MatrixBlock>& blocks,
                     const float* x, float* y);

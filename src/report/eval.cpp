@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "engine/forward.hpp"
 #include "engine/ops.hpp"
+#include "engine/perplexity.hpp"
 #include "recal/calibrate.hpp"
 #include "recal/mpi.hpp"
 #include "recal/router_health.hpp"
@@ -47,29 +48,17 @@ struct PositionFigures {
   long long top1_same = 0;
 };
 
-std::vector<float> lm_head(const model::MoeModel& m) {
-  return m.ckpt.read_f32(m.spec.tie_word_embeddings ? "model.embed_tokens.weight"
-                                                    : "lm_head.weight");
-}
-
 PositionFigures position_figures(linalg::Backend& be, const model::MoeModel& base,
                                  const model::MoeModel& cand, bool shared,
                                  const std::vector<std::vector<int>>& windows,
                                  const std::vector<float>& hb, const std::vector<float>& hc) {
   const int d = base.spec.hidden, V = base.spec.vocab;
-  const std::vector<float> head_b = lm_head(base);
-  const std::vector<float> head_c = shared ? std::vector<float>{} : lm_head(cand);
+  const std::vector<float> head_b = engine::read_lm_head(base);
+  const std::vector<float> head_c = shared ? std::vector<float>{} : engine::read_lm_head(cand);
   const std::vector<float>& hcand = shared ? head_b : head_c;
-  std::vector<std::size_t> rows;
-  std::vector<int> targets;
-  std::size_t off = 0;
-  for (const auto& w : windows) {
-    for (std::size_t p = w.size() / 2; p + 1 < w.size(); ++p) {
-      rows.push_back(off + p);
-      targets.push_back(w[p + 1]);
-    }
-    off += w.size();
-  }
+  const engine::ScoredPositions sp = engine::scored_positions(windows);
+  const std::vector<std::size_t>& rows = sp.rows;
+  const std::vector<int>& targets = sp.targets;
   PositionFigures f;
   constexpr std::size_t kChunk = 128;
   std::vector<float> xb(kChunk * d), xc(kChunk * d), lb(kChunk * V), lc(kChunk * V), pb(V), pc(V);
@@ -168,14 +157,15 @@ nlohmann::json routing_layers(const model::MoeModel& base, const model::MoeModel
                               linalg::Backend& be, const EvalOptions& opt, Totals& tot) {
   nlohmann::json layers = nlohmann::json::array();
   const int k = base.spec.top_k;
+  std::vector<recal::ExpertOperand> ops;  // one layer's experts, buffers reused
+  auto directions = [&](const model::MoeModel& m, const recal::RouterLayer& r) {
+    recal::load_operands(m, r.layer, opt.matrix, ops);
+    return recal::operator_directions(r, ops, opt.solver, nullptr);
+  };
   for (std::size_t i = 0; i < base_r.size(); ++i) {
     const int layer = base_r[i].layer;
-    const auto dirs_b = recal::operator_directions(
-        base_r[i], recal::load_operands(base, layer, opt.matrix), opt.solver, nullptr);
-    const auto dirs_c =
-        shared ? dirs_b
-               : recal::operator_directions(
-                     cand_r[i], recal::load_operands(cand, layer, opt.matrix), opt.solver, nullptr);
+    const auto dirs_b = directions(base, base_r[i]);
+    const auto dirs_c = shared ? dirs_b : directions(cand, cand_r[i]);
     const SideLayer sb = side_layer(be, base, base_r[i], dirs_b, sel_b.at(layer), T);
     const SideLayer sc = side_layer(be, cand, cand_r[i], dirs_c, sel_c.at(layer), T);
     const auto [topk, top1] = agreement(sel_b.at(layer), sel_c.at(layer), T, k);
