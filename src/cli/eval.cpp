@@ -2,15 +2,14 @@
 #include "report/eval.hpp"
 
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "cli/data.hpp"
 #include "cli/eval_run.hpp"
 #include "cli/progress.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "io/checkpoint.hpp"
 #include "io/staged_dir.hpp"
 #include "linalg/backend.hpp"
 #include "linalg/parallel.hpp"
@@ -18,17 +17,6 @@
 #include "report/eval_render.hpp"
 
 namespace moerecal::cli {
-namespace {
-
-std::string read_text(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw FormatError(p.string() + ": cannot open the eval report");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-}  // namespace
 
 void add_gate_option(CLI::App& sub, std::vector<std::string>& rules) {
   sub.add_option("--gate", rules,
@@ -128,13 +116,8 @@ CLI::App* add_gate(CLI::App& app, GateCmd& c) {
 
 int run_gate(const GateCmd& c, const GlobalOptions& g) {
   const std::vector<report::GateRule> rules = report::parse_gate_rules(c.gate);
-  nlohmann::json r;
-  try {
-    r = nlohmann::json::parse(read_text(c.report));
-  } catch (const nlohmann::json::exception& e) {
-    throw FormatError(c.report.string() + ": not a JSON eval report (" + e.what() + ")");
-  }
-  if (!r.is_object() || r.value("schema_version", 0) != 1 || !r.contains("metrics") ||
+  const nlohmann::json r = io::read_json_object(c.report);
+  if (!r.contains("schema_version") || r["schema_version"] != 1 || !r.contains("metrics") ||
       !r["metrics"].is_object()) {
     throw FormatError(c.report.string() +
                       ": expected an eval report (schema_version 1 with a metrics object)");

@@ -2,26 +2,21 @@
 #include "io/checkpoint.hpp"
 
 #include <algorithm>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "core/error.hpp"
+#include "core/text_file.hpp"
 
 namespace moerecal::io {
 namespace fs = std::filesystem;
-namespace {
 
-nlohmann::json read_json(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw FormatError(p.string() + ": cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
+nlohmann::json read_json_object(const fs::path& p) {
+  nlohmann::json j = nlohmann::json::parse(read_text_file(p), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) throw FormatError(p.string() + ": not valid JSON");
   if (!j.is_object()) throw FormatError(p.string() + ": expected a JSON object");
   return j;
 }
+namespace {
 
 // weight_map: tensor -> shard basename, validated.
 std::map<std::string, std::string> read_weight_map(const fs::path& index, const nlohmann::json& j) {
@@ -65,7 +60,7 @@ Checkpoint Checkpoint::open(const fs::path& dir) {
   }
   const fs::path config = dir / "config.json";
   if (!fs::exists(config)) throw FormatError(config.string() + ": missing (expected config.json)");
-  c.config_ = read_json(config);
+  c.config_ = read_json_object(config);
   const fs::path index = dir / "model.safetensors.index.json";
   if (fs::exists(index)) {
     c.open_sharded(index);
@@ -87,7 +82,7 @@ Checkpoint Checkpoint::open(const fs::path& dir) {
 
 void Checkpoint::open_sharded(const fs::path& index) {
   sharded_ = true;
-  const nlohmann::json j = read_json(index);
+  const nlohmann::json j = read_json_object(index);
   const std::map<std::string, std::string> wm = read_weight_map(index, j);
   std::map<std::string, SafetensorsFile*> files;
   std::vector<std::string> problems;

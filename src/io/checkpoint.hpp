@@ -22,6 +22,10 @@ struct TensorRef {
   const TensorInfo* info = nullptr;
 };
 
+// A JSON file whose top level must be an object (config.json, the index, an eval report).
+// Throws FormatError naming the file when it cannot be read, is not JSON or not an object.
+nlohmann::json read_json_object(const std::filesystem::path& p);
+
 class Checkpoint {
  public:
   // Throws FormatError naming the file (config.json, the index, a shard) and key/tensor at fault.

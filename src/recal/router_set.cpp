@@ -32,16 +32,22 @@ std::string router_id(const model::MoeModel& m) {
   return "sha256:" + h.hex();
 }
 
-int router_version(const std::filesystem::path& dir) {
-  const std::filesystem::path p = dir / "router-changelog.json";
-  if (!std::filesystem::exists(p)) return 0;
+nlohmann::json read_changelog_entries(const std::filesystem::path& dir) {
+  const auto p = dir / "router-changelog.json";
+  if (!std::filesystem::exists(p)) return nlohmann::json::array();
   std::ifstream in(p);
   nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("entries") || !j["entries"].is_array()) {
     throw FormatError(p.string() + ": expected a JSON object with an \"entries\" array");
   }
-  if (j["entries"].empty()) return 0;
-  const auto& last = j["entries"].back();
+  return j["entries"];
+}
+
+int router_version(const std::filesystem::path& dir) {
+  const nlohmann::json entries = read_changelog_entries(dir);
+  if (entries.empty()) return 0;
+  const std::filesystem::path p = dir / "router-changelog.json";
+  const auto& last = entries.back();
   if (!last.is_object() || !last.contains("version") || !last["version"].is_number_integer()) {
     throw FormatError(p.string() + ": newest entry has no integer \"version\"");
   }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -28,5 +29,9 @@ std::string router_id(const model::MoeModel& m);
 // Version of the checkpoint's router: the newest entry of <dir>/router-changelog.json, or 0 when
 // the file is absent. Throws FormatError naming the file when it is malformed.
 int router_version(const std::filesystem::path& dir);
+
+// The "entries" array of <dir>/router-changelog.json (empty when the file is absent). Throws
+// FormatError naming the file when it is malformed.
+nlohmann::json read_changelog_entries(const std::filesystem::path& dir);
 
 }  // namespace moerecal::recal

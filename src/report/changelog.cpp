@@ -23,17 +23,6 @@ std::string fmt(const nlohmann::json& v, int prec = 4) {
 
 }  // namespace
 
-nlohmann::json read_changelog_entries(const std::filesystem::path& dir) {
-  const auto p = dir / "router-changelog.json";
-  if (!std::filesystem::exists(p)) return nlohmann::json::array();
-  std::ifstream in(p);
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("entries") || !j["entries"].is_array()) {
-    throw FormatError(p.string() + ": expected a JSON object with an \"entries\" array");
-  }
-  return j["entries"];
-}
-
 std::string utc_now() {
   const std::time_t t = std::time(nullptr);
   std::tm tm{};

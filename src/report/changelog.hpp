@@ -11,10 +11,6 @@
 
 namespace moerecal::report {
 
-// Entries of <dir>/router-changelog.json; empty when the file is absent. FormatError when
-// malformed.
-nlohmann::json read_changelog_entries(const std::filesystem::path& dir);
-
 // Current UTC time as "2026-11-22T16:05:00Z".
 std::string utc_now();
 

@@ -111,7 +111,7 @@ OutputResult OutputWriter::finish(const RouterPayloads& new_routers, nlohmann::j
                                   const std::map<std::string, std::string>& extra_files) {
   const model::MoeModel& m = impl_->m;
   const fs::path& dir = impl_->staged.path();
-  nlohmann::json entries = read_changelog_entries(m.ckpt.dir());
+  nlohmann::json entries = recal::read_changelog_entries(m.ckpt.dir());
   const int parent_version = recal::router_version(m.ckpt.dir());
   const std::string parent_id = recal::router_id(m);
   OutputResult res{parent_version + 1, router_id_with(m, new_routers), {}};

@@ -1,11 +1,10 @@
 #include "tokenizer/tokenizer.hpp"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "core/error.hpp"
 #include "core/sha256.hpp"
+#include "core/text_file.hpp"
 #include "tokenizer/added_tokens.hpp"
 #include "tokenizer/bpe.hpp"
 #include "tokenizer/normalizer.hpp"
@@ -30,14 +29,6 @@ struct Tokenizer::Impl {
 };
 
 namespace {
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw FormatError(p.string() + ": cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 nlohmann::json parse_json(const std::string& text, const fs::path& p) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
@@ -72,7 +63,7 @@ Tokenizer Tokenizer::load(const fs::path& model) {
     throw FormatError(impl->path.string() + ": no tokenizer.json (text data needs the model's " +
                       "Hugging Face tokenizer)");
   }
-  const std::string text = read_text(impl->path);
+  const std::string text = read_text_file(impl->path);
   impl->sha256 = [&] {
     Sha256 h;
     h.update(text);
@@ -89,7 +80,7 @@ Tokenizer Tokenizer::load(const fs::path& model) {
   impl->around = read_post_processor(j.value("post_processor", nlohmann::json()), where);
   const fs::path config_path = impl->path.parent_path() / "tokenizer_config.json";
   if (fs::is_regular_file(config_path)) {
-    const nlohmann::json config = parse_json(read_text(config_path), config_path);
+    const nlohmann::json config = parse_json(read_text_file(config_path), config_path);
     const Vocab& vocab = impl->model->vocab();
     const auto& added = j.value("added_tokens", nlohmann::json::array());
     apply_config_flags(
