@@ -6,6 +6,12 @@
 #include <map>
 
 namespace moerecal::report {
+
+const nlohmann::json& child(const nlohmann::json& j, const std::string& key) {
+  static const nlohmann::json kNull;
+  return j.is_object() && j.contains(key) ? j.at(key) : kNull;
+}
+
 namespace {
 
 // DESIGN.md §7 metric names with their §4 meaning, in report order.

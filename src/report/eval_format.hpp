@@ -9,6 +9,9 @@
 
 namespace moerecal::report {
 
+// j[key] when j is an object holding key, else a null value (reports may lack sections).
+const nlohmann::json& child(const nlohmann::json& j, const std::string& key);
+
 // `s` with & < > " ' replaced by entities; safe in HTML text and quoted attributes.
 std::string html_escape(std::string_view s);
 

@@ -24,11 +24,6 @@ td.n{text-align:right}code{font-size:13px;word-break:break-all}
 figcaption{font-weight:bold;margin-bottom:4px}.muted{color:#666}.meaning{color:#555;font-size:12px}
 )";
 
-const json& child(const json& j, const std::string& key) {
-  static const json kNull;
-  return j.is_object() && j.contains(key) ? j.at(key) : kNull;
-}
-
 std::string esc(const json& v) { return html_escape(human_value(v)); }
 
 void header(std::ostringstream& os, const json& report) {

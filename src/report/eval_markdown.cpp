@@ -9,34 +9,28 @@ namespace {
 
 using nlohmann::json;
 
-const json& at_or_null(const json& j, const char* key) {
-  static const json kNull;
-  return j.is_object() && j.contains(key) ? j.at(key) : kNull;
-}
-
 void md_inputs(std::ostringstream& os, const json& report) {
-  const json& inputs = at_or_null(report, "inputs");
+  const json& inputs = child(report, "inputs");
   if (!inputs.is_object()) return;
   os << "## Inputs\n\n| input | path | id |\n|---|---|---|\n";
   for (const auto& [name, label] : {std::pair{"base", "base"}, std::pair{"cand", "candidate"}}) {
-    const json& in = at_or_null(inputs, name);
-    os << "| " << label << " | `" << md_cell(human_value(at_or_null(in, "path"))) << "` | `"
-       << md_cell(human_value(at_or_null(in, "router_id"))) << "` |\n";
+    const json& in = child(inputs, name);
+    os << "| " << label << " | `" << md_cell(human_value(child(in, "path"))) << "` | `"
+       << md_cell(human_value(child(in, "router_id"))) << "` |\n";
   }
-  const json& data = at_or_null(inputs, "data");
-  os << "| data | `" << md_cell(human_value(at_or_null(data, "path")))
-     << "` | `sha256:" << md_cell(human_value(at_or_null(data, "sha256"))) << "` |\n\n";
-  os << "Data: " << human_value(at_or_null(data, "sequences")) << " sequences, "
-     << human_value(at_or_null(data, "tokens")) << " tokens, ctx "
-     << human_value(at_or_null(data, "ctx")) << ", max_tokens "
-     << human_value(at_or_null(data, "max_tokens")) << ".\n\n";
-  const json& settings = at_or_null(report, "settings");
+  const json& data = child(inputs, "data");
+  os << "| data | `" << md_cell(human_value(child(data, "path")))
+     << "` | `sha256:" << md_cell(human_value(child(data, "sha256"))) << "` |\n\n";
+  os << "Data: " << human_value(child(data, "sequences")) << " sequences, "
+     << human_value(child(data, "tokens")) << " tokens, ctx " << human_value(child(data, "ctx"))
+     << ", max_tokens " << human_value(child(data, "max_tokens")) << ".\n\n";
+  const json& settings = child(report, "settings");
   if (settings.is_object() && !settings.empty()) {
     os << "Settings:";
     for (const auto& [k, v] : settings.items()) os << " " << k << " " << human_value(v) << ";";
     os << "\n\n";
   }
-  const json& notes = at_or_null(report, "notes");
+  const json& notes = child(report, "notes");
   if (notes.is_array() && !notes.empty()) {
     os << "Notes:\n\n";
     for (const auto& n : notes) os << "- " << human_value(n) << "\n";
@@ -45,19 +39,19 @@ void md_inputs(std::ostringstream& os, const json& report) {
 }
 
 void md_gate(std::ostringstream& os, const json& report) {
-  const json& rules = at_or_null(at_or_null(report, "gate"), "rules");
+  const json& rules = child(child(report, "gate"), "rules");
   if (!rules.is_array() || rules.empty()) return;
   os << "## Gate\n\n| rule | value | verdict |\n|---|---:|---|\n";
   for (const auto& r : rules) {
-    os << "| `" << md_cell(human_value(at_or_null(r, "rule"))) << "` | "
-       << human_value(at_or_null(r, "value")) << " | "
-       << (r.value("pass", false) ? "PASS" : "**FAIL**") << " |\n";
+    os << "| `" << md_cell(human_value(child(r, "rule"))) << "` | "
+       << human_value(child(r, "value")) << " | " << (r.value("pass", false) ? "PASS" : "**FAIL**")
+       << " |\n";
   }
   os << "\n";
 }
 
 void md_metrics(std::ostringstream& os, const json& report) {
-  const json& metrics = at_or_null(report, "metrics");
+  const json& metrics = child(report, "metrics");
   if (!metrics.is_object()) return;
   os << "## Metrics\n\n| metric | value | meaning |\n|---|---:|---|\n";
   for (const auto& name : ordered_metric_names(metrics)) {
@@ -68,7 +62,7 @@ void md_metrics(std::ostringstream& os, const json& report) {
 }
 
 void md_layers(std::ostringstream& os, const json& report) {
-  const json& layers = at_or_null(report, "layers");
+  const json& layers = child(report, "layers");
   if (!layers.is_array() || layers.empty()) return;
   static constexpr const char* kPaired[] = {"maxvio",    "dead",        "cold",        "entropy",
                                             "alignment", "row_cos_max", "wasted_bytes"};
@@ -78,12 +72,11 @@ void md_layers(std::ostringstream& os, const json& report) {
   for (size_t i = 0; i < std::size(kPaired); ++i) os << "---|";
   os << "\n";
   for (const auto& l : layers) {
-    os << "| " << human_value(at_or_null(l, "layer")) << " | "
-       << human_value(at_or_null(l, "topk_agree")) << " | "
-       << human_value(at_or_null(l, "top1_agree")) << " |";
+    os << "| " << human_value(child(l, "layer")) << " | " << human_value(child(l, "topk_agree"))
+       << " | " << human_value(child(l, "top1_agree")) << " |";
     for (const char* k : kPaired) {
-      os << " " << human_value(at_or_null(at_or_null(l, "base"), k)) << " → "
-         << human_value(at_or_null(at_or_null(l, "cand"), k)) << " |";
+      os << " " << human_value(child(child(l, "base"), k)) << " → "
+         << human_value(child(child(l, "cand"), k)) << " |";
     }
     os << "\n";
   }
@@ -96,7 +89,7 @@ std::string eval_markdown(const json& report) {
   std::ostringstream os;
   const std::string verdict = eval_verdict(report);
   os << "# moe-recal eval report\n\n**Verdict: " << verdict << "**";
-  const json& rules = at_or_null(at_or_null(report, "gate"), "rules");
+  const json& rules = child(child(report, "gate"), "rules");
   if (rules.is_array() && !rules.empty()) {
     size_t passed = 0;
     for (const auto& r : rules) passed += r.value("pass", false) ? 1 : 0;

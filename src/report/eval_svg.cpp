@@ -18,11 +18,6 @@ constexpr const char* kBaseBar = "#9aa0a6";
 constexpr const char* kCandBar = "#e8710a";
 constexpr double kWide = 1180;  // width of the full-width charts, px
 
-const json& child(const json& j, const std::string& key) {
-  static const json kNull;
-  return j.is_object() && j.contains(key) ? j.at(key) : kNull;
-}
-
 std::string px(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f", v);
