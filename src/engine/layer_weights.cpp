@@ -69,10 +69,4 @@ void load_layer(const model::MoeModel& m, int layer, LayerWeights& w) {
   }
 }
 
-LayerWeights load_layer(const model::MoeModel& m, int layer) {
-  LayerWeights w;
-  load_layer(m, layer, w);
-  return w;
-}
-
 }  // namespace moerecal::engine

@@ -23,10 +23,9 @@ struct LayerWeights {
   std::vector<float> shared_gate;  // [1, d]
 };
 
-// Reads layer `layer`. Throws FormatError naming the tensor when one cannot be read.
-LayerWeights load_layer(const model::MoeModel& m, int layer);
-// The same into `w`, reusing its buffers: layers of one model have the same shapes, so streaming
-// through them refills the same memory instead of allocating and clearing it per layer.
+// Reads layer `layer` into `w`, reusing its buffers: layers of one model have the same shapes,
+// so streaming through them refills the same memory instead of allocating and clearing it per
+// layer. Throws FormatError naming the tensor when one cannot be read.
 void load_layer(const model::MoeModel& m, int layer, LayerWeights& w);
 
 }  // namespace moerecal::engine

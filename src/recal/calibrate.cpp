@@ -36,12 +36,6 @@ double cosine(const float* a, const float* b, int n) {
 
 }  // namespace
 
-std::vector<ExpertOperand> load_operands(const model::MoeModel& m, int layer, ExpertMatrix which) {
-  std::vector<ExpertOperand> ops;
-  load_operands(m, layer, which, ops);
-  return ops;
-}
-
 void load_operands(const model::MoeModel& m, int layer, ExpertMatrix which,
                    std::vector<ExpertOperand>& ops) {
   ops.resize(m.spec.n_experts);

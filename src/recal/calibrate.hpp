@@ -45,8 +45,7 @@ LayerOutcome layer_outcome(linalg::Backend& be, const RouterLayer& router,
                            const std::vector<float>& rows, bool changed, int steps,
                            const std::vector<linalg::PrincipalResult>& weight_dirs);
 
-std::vector<ExpertOperand> load_operands(const model::MoeModel& m, int layer, ExpertMatrix which);
-// The same into `ops`, reusing its buffers.
+// Every expert of `layer` into `ops` (one per expert), reusing its buffers across layers.
 void load_operands(const model::MoeModel& m, int layer, ExpertMatrix which,
                    std::vector<ExpertOperand>& ops);
 
