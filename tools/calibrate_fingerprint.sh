@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# sha256 of every file calibrate writes, for every bundled fixture and the main method variants,
+# so a refactoring can show that its outputs are byte-identical to those of an earlier commit:
+#   tools/calibrate_fingerprint.sh BUILD_DIR > before.txt   (on the old commit)
+#   tools/calibrate_fingerprint.sh BUILD_DIR > after.txt && diff before.txt after.txt
+# The changelog's created_utc and the output paths in it are the only run-dependent fields; they
+# are blanked before hashing (the rest of the changelog is hashed as written).
+set -euo pipefail
+build=$(cd "${1:-build}" && pwd)
+top=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$top"
+
+variants=(
+  "default|"
+  "converge|--steps converge"
+  "steps3-keep|--steps 3 --radius keep"
+  "stiefel|--retraction stiefel --steps 2"
+  "down|--expert-matrix down --steps converge"
+  "data|--data testdata/calibration.jsonl"
+  "data-converge|--data testdata/calibration.jsonl --steps converge --shrinkage 0.3"
+  "data-weights-layers|--data testdata/calibration.jsonl --direction activations --layers 0"
+)
+fixtures=(testdata/tiny-mixtral testdata/tiny-olmoe testdata/tiny-qwen2-moe testdata/tiny-qwen3-moe
+          testdata/hf/hf-mixtral testdata/hf/hf-olmoe testdata/hf/hf-qwen2-moe testdata/hf/hf-qwen3-moe)
+
+for fx in "${fixtures[@]}"; do
+  for v in "${variants[@]}"; do
+    name=${v%%|*}
+    args=${v#*|}
+    out="$work/out"
+    rm -rf "$out"
+    # shellcheck disable=SC2086
+    if ! "$build/moe-recal" -q --threads 2 calibrate "$fx" -o "$out" $args >/dev/null 2>"$work/err"; then
+      echo "$fx $name: exit $? $(head -c 200 "$work/err")"
+      continue
+    fi
+    (cd "$out" && find . -type f | LC_ALL=C sort | while read -r f; do
+      case "$f" in
+        *router-changelog.json|*ROUTER_CHANGELOG.md)
+          sed -e 's/[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9:]*Z/UTC/g' -e "s#$out#OUT#g" "$f" |
+            sha256sum | sed "s#-#$f#" ;;
+        *) sha256sum "$f" ;;
+      esac
+    done) | sed "s#^#$fx $name #"
+  done
+done
