@@ -21,6 +21,7 @@ variants=(
   "data|--data testdata/calibration.jsonl"
   "data-converge|--data testdata/calibration.jsonl --steps converge --shrinkage 0.3"
   "data-weights-layers|--data testdata/calibration.jsonl --direction activations --layers 0"
+  "data-eval|--data testdata/calibration.jsonl --eval-data testdata/calibration.jsonl --gate kl.mean<=1"
 )
 fixtures=(testdata/tiny-mixtral testdata/tiny-olmoe testdata/tiny-qwen2-moe testdata/tiny-qwen3-moe
           testdata/hf/hf-mixtral testdata/hf/hf-olmoe testdata/hf/hf-qwen2-moe testdata/hf/hf-qwen3-moe)
