@@ -10,7 +10,7 @@
 
 int main(int argc, char** argv) {
   const int n = argc > 1 ? std::atoi(argv[1]) : 2048;
-  auto be = moerecal::linalg::make_cpu_backend();
+  auto be = moerecal::linalg::make_backend();
   std::vector<float> a(std::size_t(n) * n, 0.5f), b(a), c(a.size());
   std::vector<double> t;
   for (int r = 0; r < 6; ++r) {

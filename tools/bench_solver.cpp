@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
     }
   }
   if (threads > 0) set_cpu_threads(threads);
-  auto be = make_cpu_backend();
+  auto be = make_backend();
   std::printf("# %s; threads %s; block %d; median of %d\n", cpu_blas_info().c_str(),
               threads > 0 ? std::to_string(threads).c_str() : "default", PrincipalOptions{}.block,
               reps);

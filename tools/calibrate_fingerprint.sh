@@ -3,8 +3,9 @@
 # so a refactoring can show that its outputs are byte-identical to those of an earlier commit:
 #   tools/calibrate_fingerprint.sh BUILD_DIR > before.txt   (on the old commit)
 #   tools/calibrate_fingerprint.sh BUILD_DIR > after.txt && diff before.txt after.txt
-# The changelog's created_utc and the output paths in it are the only run-dependent fields; they
-# are blanked before hashing (the rest of the changelog is hashed as written).
+# The changelog's created_utc, the output path and the binary's path (in the changelog and the
+# eval reports) are the only run-dependent fields; they are blanked before hashing (the rest is
+# hashed as written).
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,8 +40,8 @@ for fx in "${fixtures[@]}"; do
     fi
     (cd "$out" && find . -type f | LC_ALL=C sort | while read -r f; do
       case "$f" in
-        *router-changelog.json|*ROUTER_CHANGELOG.md)
-          sed -e 's/[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9:]*Z/UTC/g' -e "s#$out#OUT#g" "$f" |
+        *router-changelog.json|*ROUTER_CHANGELOG.md|*eval-report.json|*eval-report.md)
+          sed -e 's/[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9:]*Z/UTC/g' -e "s#$out#OUT#g" -e "s#$build#BUILD#g" "$f" |
             sha256sum | sed "s#-#$f#" ;;
         *) sha256sum "$f" ;;
       esac

@@ -6,7 +6,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "linalg/backend.hpp"
-#include "report/changelog.hpp"
+#include "lineage/changelog.hpp"
 
 namespace moerecal::cli {
 namespace {
@@ -22,14 +22,19 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
   app.add_flag("-v,--verbose", g.verbose, "More detail on stderr");
 }
 
-void apply_global(const GlobalOptions& g) {
+void apply_global(GlobalOptions& g, int argc, char** argv) {
   log::set_level(g.quiet     ? log::Level::kQuiet
                  : g.verbose ? log::Level::kVerbose
                              : log::Level::kNormal);
-  if (g.device == "cuda") {
-    throw UsageError("--device cuda: this version has no cuBLAS backend yet; use --device cpu");
+  const auto device = linalg::parse_device(g.device);
+  MR_ASSERT(device.has_value());  // CLI11 checked the value
+  try {
+    linalg::make_backend(*device);  // refuse a device this build cannot use before any work
+  } catch (const UsageError& e) {
+    throw UsageError("--device " + g.device + ": " + e.what());
   }
   if (g.threads > 0) linalg::set_cpu_threads(g.threads);
+  g.context = {*device, g.quiet, lineage::command_line(argc, argv)};
 }
 
 struct Runner {
@@ -68,9 +73,8 @@ Command App::selected() const {
 }
 
 std::string version_text() {
-  std::string s = "moe-recal " MOE_RECAL_VERSION "\nBLAS: " + linalg::cpu_blas_info() + "\n";
-  s += "CUDA: not built (CPU backend only)\n";
-  return s;
+  return "moe-recal " MOE_RECAL_VERSION "\nBLAS: " + linalg::cpu_blas_info() +
+         "\nCUDA: " + linalg::cuda_info() + "\n";
 }
 
 std::unique_ptr<App> build_app() {
@@ -106,8 +110,7 @@ int run_main(int argc, char** argv) noexcept {
       std::fprintf(stderr, "moe-recal: error: %s\nRun 'moe-recal --help' for usage.\n", e.what());
       return kExitBadInput;
     }
-    apply_global(a->global);
-    a->global.command_line = report::command_line(argc, argv);
+    apply_global(a->global, argc, argv);
     return std::visit(Runner{a->global}, a->selected());
   } catch (const Error& e) {
     return report(e, exit_code_for(e));

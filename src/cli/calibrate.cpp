@@ -1,97 +1,77 @@
 // moe-recal calibrate MODEL -o OUT [--data FILE]: Manifold Power Iteration on every router.
-#include "recal/calibrate.hpp"
-
-#include <unistd.h>
-
-#include <cstdio>
-#include <iostream>
-
 #include "cli/commands.hpp"
-#include "cli/data.hpp"
-#include "cli/eval_run.hpp"
-#include "cli/progress.hpp"
 #include "core/error.hpp"
-#include "core/log.hpp"
-#include "recal/calibrate_data.hpp"
-#include "report/changelog.hpp"
-#include "report/eval_render.hpp"
-#include "report/output_checkpoint.hpp"
+#include "report/text.hpp"
 
 namespace moerecal::cli {
 namespace {
 
-std::string direction(const CalibrateCmd& c) {
-  if (c.direction == "auto") return c.data.file.empty() ? "weights" : "activations";
+bool activations(const CalibrateCmd& c) {
+  if (c.direction == "auto") return !c.data.file.empty();
   if (c.direction == "activations" && c.data.file.empty()) {
     throw UsageError("--direction activations needs calibration data: give --data FILE");
   }
-  return c.direction;
+  if (c.direction == "weights" && !c.data.file.empty()) {
+    throw UsageError(
+        "--direction weights is data-free; drop --data or use --direction activations");
+  }
+  return c.direction == "activations";
+}
+
+template <class F>
+auto flagged(const char* flag, F&& f) {
+  try {
+    return f();
+  } catch (const UsageError& e) {
+    throw UsageError(std::string(flag) + ": " + e.what());
+  }
 }
 
 recal::MpiOptions mpi_options(const CalibrateCmd& c) {
   recal::MpiOptions o;
-  o.matrix = expert_matrix_or_throw(c.solver.expert_matrix);
-  o.steps = recal::parse_steps(c.steps);
-  o.radius = recal::parse_radius(c.radius);
+  const jobs::SolverRequest s = solver_request(c.solver);
+  o.matrix = s.matrix;
+  o.solver = s.options;
+  o.steps = flagged("--steps", [&] { return recal::parse_steps(c.steps); });
+  o.radius = flagged("--radius", [&] { return recal::parse_radius(c.radius); });
   o.retraction =
       c.retraction == "stiefel" ? recal::Retraction::kStiefel : recal::Retraction::kSphere;
-  o.solver = principal_options(c.solver);
   return o;
 }
 
-nlohmann::json method_json(const CalibrateCmd& c, const recal::MpiOptions& o,
-                           const std::vector<int>& layers) {
+nlohmann::json method_json(const CalibrateCmd& c, const recal::MpiOptions& o, bool act) {
   nlohmann::json j = {
       {"algorithm", "manifold-power-iteration"},
-      {"direction", direction(c)},
+      {"direction", act ? "activations" : "weights"},
       {"expert_matrix", c.solver.expert_matrix},
       {"steps", o.steps == 0 ? nlohmann::json("converge") : nlohmann::json(o.steps)},
       {"radius", c.radius},
       {"retraction", c.retraction},
-      {"layers", layers},
       {"solver",
        {{"method", "block power iteration + Rayleigh-Ritz"},
         {"block", o.solver.block},
         {"tol", o.solver.tol},
         {"max_iter", o.solver.max_iter}}}};
-  if (direction(c) == "activations") j["shrinkage"] = c.shrinkage;
+  if (act) j["shrinkage"] = c.shrinkage;
   return j;
 }
 
-void print_table(const std::vector<recal::LayerOutcome>& outs) {
-  std::printf("%5s  %-7s  %-21s  %-21s  %-21s  %-10s\n", "layer", "changed",
-              "alignment before->after", "row_cos_max before->after", "norm mean before->after",
-              "cos(old,new) min");
-  for (const auto& o : outs) {
-    std::printf("%5d  %-7s  %9.5f -> %-9.5f  %9.5f -> %-9.5f  %9.5f -> %-9.5f  %-10.5f\n",
-                o.before.layer, o.changed ? "yes" : "no", o.health_before.align_mean,
-                o.health_after.align_mean, o.health_before.row_cos_max, o.health_after.row_cos_max,
-                o.health_before.norm_mean, o.health_after.norm_mean, o.old_new_cos_min);
+jobs::CalibrateRequest request(const CalibrateCmd& c) {
+  if (c.out.empty() && !c.dry_run) throw UsageError("calibrate: -o OUT is required (or --dry-run)");
+  if (!c.gate.empty() && c.eval_data.file.empty()) {
+    throw UsageError("calibrate: --gate needs --eval-data FILE (the data the eval runs on)");
   }
-}
-
-std::vector<recal::LayerOutcome> run(const CalibrateCmd& c, const model::MoeModel& m,
-                                     const std::vector<int>& layers, const recal::MpiOptions& opt,
-                                     linalg::Backend& be, nlohmann::json& calibration) {
-  if (direction(c) == "weights") {
-    if (!c.data.file.empty()) {
-      throw UsageError(
-          "--direction weights is data-free; drop --data or use --direction activations");
-    }
-    Progress progress("calibrate", 0);
-    return recal::calibrate_weights(m, layers, opt, be, std::ref(progress));
-  }
-  const io::TokenData data = load_data(c.model, c.data);
-  io::check_vocab(data, m.spec.vocab);
-  std::vector<std::vector<int>> windows;
-  for (const auto& w : data.windows) windows.push_back(w.ids);
-  calibration = {
-      {"file", c.data.file.string()},     {"sha256", data.sha256}, {"sequences", data.records},
-      {"windows", windows.size()},        {"tokens", data.tokens}, {"ctx", data.ctx},
-      {"tokenizer", tokenizer_json(data)}};
-  Progress progress("calibrate", data.tokens);
-  return recal::calibrate_activations(m, windows, layers, {opt, c.shrinkage}, be,
-                                      std::ref(progress));
+  jobs::CalibrateRequest r;
+  r.gate = gate_rules(c.gate);  // a malformed rule fails before any work
+  r.mpi = mpi_options(c);
+  r.activations = activations(c);
+  r.method = method_json(c, r.mpi, r.activations);
+  r.model = c.model, r.out = c.out, r.force = c.force, r.dry_run = c.dry_run;
+  r.shrinkage = c.shrinkage;
+  r.data = data_request(c.data);
+  r.layers = c.layers;
+  r.eval_data = data_request(c.eval_data);
+  return r;
 }
 
 }  // namespace
@@ -132,77 +112,9 @@ CLI::App* add_calibrate(CLI::App& app, CalibrateCmd& c) {
 }
 
 int run_calibrate(const CalibrateCmd& c, const GlobalOptions& g) {
-  if (c.out.empty() && !c.dry_run) throw UsageError("calibrate: -o OUT is required (or --dry-run)");
-  if (!c.gate.empty() && c.eval_data.file.empty()) {
-    throw UsageError("calibrate: --gate needs --eval-data FILE (the data the eval runs on)");
-  }
-  report::parse_gate_rules(c.gate);  // a malformed rule fails before any work
-  const recal::MpiOptions opt = mpi_options(c);
-  const model::MoeModel m = model::MoeModel::open(c.model);
-  const std::vector<int> layers = recal::parse_layers(c.layers, m.spec);
-  auto be = linalg::make_cpu_backend();
-  std::unique_ptr<report::OutputWriter> writer;  // starts copying while the routers are computed
-  if (!c.dry_run) writer = std::make_unique<report::OutputWriter>(m, c.out, c.force);
-  nlohmann::json calibration = nullptr;
-  const auto outs = run(c, m, layers, opt, *be, calibration);
-
-  nlohmann::json entry = {
-      {"action", "calibrate"},
-      {"created_utc", report::utc_now()},
-      {"tool", {{"name", "moe-recal"}, {"version", MOE_RECAL_VERSION}, {"backend", be->name()}}},
-      {"command", g.command_line},
-      {"method", method_json(c, opt, layers)},
-      {"calibration", calibration},
-      {"notes",
-       {"experts, shared experts, router biases and selection biases "
-        "are kept as they are; only router weights change"}},
-      {"layers", nlohmann::json::array()}};
-  report::RouterPayloads payloads;
-  std::map<int, std::vector<float>> new_routers;
-  for (const auto& o : outs) {
-    entry["layers"].push_back(report::layer_figures(o));
-    if (!o.changed) continue;
-    payloads[o.before.tensor] = o.after_bytes;
-    new_routers[o.before.layer] = o.after.rows;
-  }
-  std::map<std::string, std::string> extra_files;
-  bool gate_passed = true;
-  if (!c.eval_data.file.empty()) {
-    DataOptions ed = c.data;
-    ed.file = c.eval_data.file;
-    const nlohmann::json rep =
-        eval_report({&m, c.model, recal::router_id(m), nullptr},
-                    {&m, c.out, report::router_id_with(m, payloads), &new_routers}, ed,
-                    report::parse_gate_rules(c.gate), c.solver, g);
-    gate_passed = rep["gate"]["pass"].get<bool>();
-    entry["eval"] = {{"report", "eval-report.json"},
-                     {"data", rep["inputs"]["data"]},
-                     {"metrics", rep["metrics"]},
-                     {"rules", rep["gate"]["rules"]},
-                     {"gate", c.gate.empty() ? "none"
-                              : gate_passed  ? "passed"
-                                             : "failed"}};
-    extra_files["eval-report.json"] = rep.dump(2) + "\n";
-    extra_files["eval-report.md"] = report::eval_markdown(rep);
-  }
-  if (writer) {
-    const report::OutputResult res = writer->finish(payloads, entry, extra_files);
-    entry["version"] = res.version;
-    entry["router_id"] = res.router_id;
-    log::note("wrote " + c.out.string() + ": router v" + std::to_string(res.version) + " " +
-              res.router_id);
-  } else {
-    entry["router_id"] = report::router_id_with(m, payloads);
-    entry["dry_run"] = true;
-  }
-  if (c.json) {
-    std::cout << entry.dump(2) << "\n";
-  } else {
-    print_table(outs);
-  }
-  std::cout.flush();
-  if (!std::cout) throw IoError("cannot write to standard output");
-  return gate_passed ? kExitOk : kExitGateFailed;
+  const jobs::CalibrateResult res = jobs::calibrate(request(c), g.context);
+  print(c.json ? res.entry.dump(2) + "\n" : report::calibrate_text(res.entry));
+  return res.gate_passed ? kExitOk : kExitGateFailed;
 }
 
 }  // namespace moerecal::cli

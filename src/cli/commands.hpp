@@ -1,5 +1,6 @@
-// One config struct per subcommand: add_* registers its options on the CLI11 app (with units and
-// defaults in the help), run_* validates and runs it. Dispatch is a std::visit in app.cpp.
+// One options struct per subcommand: add_* registers its options on the CLI11 app (with units and
+// defaults in the help), run_* turns them into the job's request (library errors get the flag
+// name added here), runs the job and prints its report. Dispatch is a std::visit in app.cpp.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -8,8 +9,7 @@
 #include <variant>
 #include <vector>
 
-#include "linalg/principal.hpp"
-#include "recal/expert_operand.hpp"
+#include "jobs/jobs.hpp"
 
 namespace moerecal::cli {
 
@@ -18,7 +18,7 @@ struct GlobalOptions {
   int threads = 0;  // 0: the BLAS default
   bool quiet = false;
   bool verbose = false;
-  std::string command_line;  // as typed, for changelogs
+  jobs::Context context;  // filled from the above once parsed
 };
 
 struct SolverOptions {
@@ -27,16 +27,16 @@ struct SolverOptions {
   int max_iter = 1000;
 };
 
-struct InspectCmd {
-  std::filesystem::path model;
-  bool json = false;
-  SolverOptions solver;
-};
-
 struct DataOptions {
   std::filesystem::path file;
   int ctx = 512;
   long long max_tokens = 0;
+};
+
+struct InspectCmd {
+  std::filesystem::path model;
+  bool json = false;
+  SolverOptions solver;
 };
 
 struct CalibrateCmd {
@@ -120,14 +120,17 @@ int run_eval(const EvalCmd& cmd, const GlobalOptions& g);
 CLI::App* add_gate(CLI::App& app, GateCmd& cmd);
 int run_gate(const GateCmd& cmd, const GlobalOptions& g);
 
-// Registers --data (required or not), --ctx, --max-tokens.
-void add_data_options(CLI::App& sub, DataOptions& d, bool required);
+// Shared options (options.cpp).
+void add_data_options(CLI::App& sub, DataOptions& d, bool required);  // --data, --ctx, --max-tokens
+void add_solver_options(CLI::App& sub, SolverOptions& opt);  // --expert-matrix, --tol, --max-iter
+void add_gate_option(CLI::App& sub, std::vector<std::string>& rules);  // --gate (repeatable)
 
-// --expert-matrix value -> enum (UsageError when unknown).
-recal::ExpertMatrix expert_matrix_or_throw(const std::string& s);
-linalg::PrincipalOptions principal_options(const SolverOptions& s);
+// Options -> requests; a library UsageError gets its flag's name in front.
+jobs::DataRequest data_request(const DataOptions& d);
+jobs::SolverRequest solver_request(const SolverOptions& s);
+std::vector<report::GateRule> gate_rules(const std::vector<std::string>& rules);
 
-// Registers --expert-matrix, --tol, --max-iter on a subcommand.
-void add_solver_options(CLI::App& sub, SolverOptions& opt);
+// Writes `text` to stdout; IoError when that fails.
+void print(const std::string& text);
 
 }  // namespace moerecal::cli

@@ -1,38 +1,10 @@
 // moe-recal diff OLD NEW: per-layer, per-expert router differences.
-#include <cstdio>
-#include <iostream>
-
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "report/router_diff.hpp"
+#include "report/text.hpp"
 
 namespace moerecal::cli {
-namespace {
-
-std::string opt_str(const std::optional<double>& v) {
-  char buf[32];
-  if (!v) return "-";
-  std::snprintf(buf, sizeof buf, "%.5f", *v);
-  return buf;
-}
-
-void print_text(const report::DiffReport& r) {
-  std::printf("%5s  %-12s %-12s %-10s %-10s  %-21s  %s\n", "layer", "frobenius", "relative",
-              "cos.mean", "cos.min", "alignment old->new", "tensor");
-  for (const auto& l : r.layers) {
-    std::printf("%5d  %-12.6g %-12.6g %-10.6f %-10.6f  %9s -> %-9s  %s\n", l.layer, l.frobenius,
-                l.frobenius_rel, l.cos_mean, l.cos_min, opt_str(l.align_before).c_str(),
-                opt_str(l.align_after).c_str(), l.tensor.c_str());
-  }
-  for (const auto& p : r.problems) std::printf("problem: %s\n", p.c_str());
-  if (r.non_router_identical) {
-    std::printf("non-router tensors: %s\n", *r.non_router_identical ? "identical" : "DIFFERENT");
-    for (const auto& d : r.non_router_differences) std::printf("  differs: %s\n", d.c_str());
-  }
-}
-
-}  // namespace
 
 CLI::App* add_diff(CLI::App& app, DiffCmd& c) {
   CLI::App* sub = app.add_subcommand(
@@ -50,22 +22,13 @@ CLI::App* add_diff(CLI::App& app, DiffCmd& c) {
   return sub;
 }
 
-int run_diff(const DiffCmd& c, const GlobalOptions&) {
-  const report::RouterSide a = report::open_router_side(c.old_path);
-  const report::RouterSide b = report::open_router_side(c.new_path);
-  auto be = linalg::make_cpu_backend();
-  const report::DiffReport r = report::diff_routers(
-      a, b, expert_matrix_or_throw(c.solver.expert_matrix), principal_options(c.solver), *be);
-  if (c.json) {
-    std::cout << report::to_json(r).dump(2) << "\n";
-  } else {
-    print_text(r);
-  }
-  std::cout.flush();
-  if (!std::cout) throw IoError("cannot write to standard output");
+int run_diff(const DiffCmd& c, const GlobalOptions& g) {
+  const nlohmann::json r =
+      jobs::diff({c.old_path, c.new_path, solver_request(c.solver)}, g.context);
+  print(c.json ? r.dump(2) + "\n" : report::diff_text(r));
   if (c.fail_on_diff < 0) return kExitOk;
-  const bool exceeded = r.max_frobenius_rel > c.fail_on_diff || !r.problems.empty() ||
-                        (r.non_router_identical && !*r.non_router_identical);
+  const bool exceeded = r["max_frobenius_rel"].get<double>() > c.fail_on_diff ||
+                        !r["problems"].empty() || r["non_router_identical"] == false;
   log::note(exceeded ? "diff: FAIL (difference exceeds --fail-on-diff)" : "diff: pass");
   return exceeded ? kExitGateFailed : kExitOk;
 }

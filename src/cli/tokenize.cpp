@@ -3,7 +3,6 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
-#include "cli/data.hpp"
 #include "core/error.hpp"
 
 namespace moerecal::cli {
@@ -23,10 +22,8 @@ CLI::App* add_tokenize(CLI::App& app, TokenizeCmd& c) {
 }
 
 int run_tokenize(const TokenizeCmd& c, const GlobalOptions&) {
-  ModelTextEncoder encoder(c.model);
-  if (c.file.extension() == ".txt") encoder.get();  // a bad tokenizer fails before any output
   long long records = 0, tokens = 0;
-  io::for_each_record(c.file, &encoder, [&](io::Record&& r) {
+  const std::string tok = jobs::tokenize(c.model, c.file, [&](const io::Record& r) {
     ++records;
     tokens += static_cast<long long>(r.ids.size());
     if (c.json) {
@@ -36,13 +33,11 @@ int run_tokenize(const TokenizeCmd& c, const GlobalOptions&) {
       for (int id : r.ids) std::cout << ' ' << id;
       std::cout << "\n";
     }
-    return true;
   });
-  std::cout.flush();
-  if (!std::cout) throw IoError("cannot write to standard output");
+  print("");
   if (!c.json) {
     std::fprintf(stderr, "%lld records, %lld tokens%s%s\n", records, tokens,
-                 encoder.name().empty() ? "" : ", tokenizer ", encoder.name().c_str());
+                 tok.empty() ? "" : ", tokenizer ", tok.c_str());
   }
   return kExitOk;
 }

@@ -4,7 +4,6 @@
 #include <cmath>
 
 #include "engine/ops.hpp"
-#include "linalg/parallel.hpp"
 
 namespace moerecal::engine {
 namespace {
@@ -22,8 +21,8 @@ void linear(linalg::Backend& be, const float* x, int T, int d, const std::vector
 
 void qk_norm(const model::ModelSpec& s, const std::vector<float>& w, float* x, int T, int heads) {
   if (w.empty()) return;
-  const int hd = s.head_dim;
-  if (s.qk_norm_per_head) {
+  const int hd = s.attn.head_dim;
+  if (s.attn.qk_norm == model::QkNorm::kPerHead) {
     rms_norm(x, w.data(), x, std::size_t(T) * heads, hd, s.rms_eps);
   } else {
     rms_norm(x, w.data(), x, T, heads * hd, s.rms_eps);
@@ -38,9 +37,10 @@ void clip(float* x, std::size_t n, double c) {
 
 }  // namespace
 
-void attention(linalg::Backend& be, const model::ModelSpec& s, const LayerWeights& w,
+void attention(linalg::Backend& be, const model::ModelSpec& s, const AttentionWeights& w,
                const std::vector<double>& inv_freq, const float* x, int T, float* out) {
-  const int d = s.hidden, hd = s.head_dim, H = s.n_heads, KV = s.n_kv_heads;
+  const model::AttentionSpec& a = s.attn;
+  const int d = s.hidden, hd = a.head_dim, H = a.n_heads, KV = a.n_kv_heads;
   const int qw = H * hd, kw = KV * hd;
   std::vector<float> q(std::size_t(T) * qw), k(std::size_t(T) * kw), v(std::size_t(T) * kw);
   linear(be, x, T, d, w.q, qw, w.q_bias, q.data());
@@ -48,23 +48,23 @@ void attention(linalg::Backend& be, const model::ModelSpec& s, const LayerWeight
   linear(be, x, T, d, w.v, kw, w.v_bias, v.data());
   qk_norm(s, w.q_norm, q.data(), T, H);
   qk_norm(s, w.k_norm, k.data(), T, KV);
-  clip(q.data(), q.size(), s.clip_qkv);
-  clip(k.data(), k.size(), s.clip_qkv);
-  clip(v.data(), v.size(), s.clip_qkv);
+  clip(q.data(), q.size(), a.clip_qkv);
+  clip(k.data(), k.size(), a.clip_qkv);
+  clip(v.data(), v.size(), a.clip_qkv);
   for (int t = 0; t < T; ++t) {
     rope_row(q.data() + std::size_t(t) * qw, H, hd, t, inv_freq);
     rope_row(k.data() + std::size_t(t) * kw, KV, hd, t, inv_freq);
   }
   std::vector<float> o(std::size_t(T) * qw);
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  // Heads side by side on single-threaded BLAS; each writes its own columns of o.
-  linalg::parallel_for(H, [&](int h, linalg::Backend& hbe) {
+  // Each head writes its own columns of o.
+  be.parallel_for(H, [&](int h, linalg::Backend& hbe) {
     const int g = h / (H / KV);
     std::vector<float> scores(std::size_t(T) * T);
     hbe.gemm(Trans::kNo, Trans::kYes, T, T, hd, scale, q.data() + h * hd, qw, k.data() + g * hd, kw,
              0.0f, scores.data(), T);
     for (int i = 0; i < T; ++i) {
-      const int lo = s.sliding_window > 0 ? std::max(0, i - s.sliding_window + 1) : 0;
+      const int lo = a.sliding_window > 0 ? std::max(0, i - a.sliding_window + 1) : 0;
       causal_softmax_row(scores.data() + std::size_t(i) * T, lo, i + 1, T);
     }
     hbe.gemm(Trans::kNo, Trans::kNo, T, hd, T, 1.0f, scores.data(), T, v.data() + g * hd, kw, 0.0f,

@@ -9,8 +9,9 @@
 
 namespace moerecal::engine {
 
-// x: [T, d] normed inputs of one sequence; adds the attention output into `out` [T, d].
-void attention(linalg::Backend& be, const model::ModelSpec& s, const LayerWeights& w,
+// x: [T, d] normed inputs of one sequence; adds the attention output into `out` [T, d]. The
+// heads run side by side on the backend's workers.
+void attention(linalg::Backend& be, const model::ModelSpec& s, const AttentionWeights& w,
                const std::vector<double>& inv_freq, const float* x, int T, float* out);
 
 }  // namespace moerecal::engine

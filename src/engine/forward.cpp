@@ -2,16 +2,19 @@
 
 #include "core/error.hpp"
 #include "engine/attention.hpp"
+#include "engine/ffn.hpp"
 #include "engine/layer_weights.hpp"
 #include "engine/moe.hpp"
 #include "engine/ops.hpp"
+#include "model/weights.hpp"
 
 namespace moerecal::engine {
 namespace {
 
 std::vector<float> embed(const model::MoeModel& m, const std::vector<std::vector<int>>& seqs) {
   const int d = m.spec.hidden, V = m.spec.vocab;
-  const std::vector<float> table = m.ckpt.read_f32("model.embed_tokens.weight");
+  const std::vector<float> table =
+      model::WeightReader(m.ckpt).read(model::model_tensors(m.spec).embed);
   std::vector<float> h;
   for (std::size_t s = 0; s < seqs.size(); ++s) {
     for (std::size_t t = 0; t < seqs[s].size(); ++t) {
@@ -39,7 +42,7 @@ void run_layer(const model::MoeModel& m, linalg::Backend& be, int layer,
   rms_norm(h.data(), w.input_norm.data(), x.data(), T, d, s.rms_eps);
   std::size_t off = 0;
   for (const auto& seq : seqs) {
-    attention(be, s, w, inv_freq, x.data() + off * d, static_cast<int>(seq.size()),
+    attention(be, s, w.attn, inv_freq, x.data() + off * d, static_cast<int>(seq.size()),
               h.data() + off * d);
     off += seq.size();
   }
@@ -69,13 +72,12 @@ std::vector<std::vector<float>> run_layers_lockstep(const model::MoeModel& m, li
                                                     const std::vector<std::vector<int>>& seqs,
                                                     const std::vector<ForwardOptions>& streams) {
   const model::ModelSpec& s = m.spec;
-  if (s.qwen_sliding) {
-    throw FormatError(
-        "config.json: use_sliding_window=true is not supported by the forward pass yet");
+  if (!s.forward_unsupported.empty()) {
+    throw FormatError((m.ckpt.dir() / "config.json").string() + ": " + s.forward_unsupported);
   }
   MR_ASSERT(!streams.empty());
   std::vector<std::vector<float>> hs(streams.size(), embed(m, seqs));
-  const std::vector<double> inv_freq = rope_inv_freq(s.rope_theta, s.head_dim);
+  const std::vector<double> inv_freq = rope_inv_freq(s.attn.rope.theta, s.attn.rope.dim);
   LayerWeights w;  // one layer resident, its buffers reused by the next
   for (int layer = 0; layer < s.n_layers; ++layer) {
     if (streams.front().on_layer) streams.front().on_layer(layer, s.n_layers);
@@ -84,28 +86,12 @@ std::vector<std::vector<float>> run_layers_lockstep(const model::MoeModel& m, li
       run_layer(m, be, layer, seqs, inv_freq, streams[i], w, hs[i]);
     }
   }
-  const std::vector<float> norm = m.ckpt.read_f32("model.norm.weight");
+  const std::vector<float> norm =
+      model::WeightReader(m.ckpt).read(model::model_tensors(s).final_norm);
   for (auto& h : hs) {
     rms_norm(h.data(), norm.data(), h.data(), h.size() / s.hidden, s.hidden, s.rms_eps);
   }
   return hs;
-}
-
-std::vector<float> read_lm_head(const model::MoeModel& m) {
-  return m.ckpt.read_f32(m.spec.tie_word_embeddings ? "model.embed_tokens.weight"
-                                                    : "lm_head.weight");
-}
-
-std::vector<float> log_probs(const model::MoeModel& m, linalg::Backend& be,
-                             const std::vector<float>& hidden) {
-  const int d = m.spec.hidden, V = m.spec.vocab;
-  const std::size_t T = hidden.size() / d;
-  const std::vector<float> head = read_lm_head(m);
-  std::vector<float> logits(T * V), out(T * V);
-  be.gemm(linalg::Trans::kNo, linalg::Trans::kYes, static_cast<int>(T), V, d, 1.0f, hidden.data(),
-          d, head.data(), d, 0.0f, logits.data(), V);
-  for (std::size_t t = 0; t < T; ++t) log_softmax_row(logits.data() + t * V, out.data() + t * V, V);
-  return out;
 }
 
 }  // namespace moerecal::engine

@@ -1,6 +1,7 @@
 // Layer-wise streaming forward pass (DESIGN.md §5, ARCHITECTURES.md §2-§5): all sequences advance
 // one layer at a time, so only one layer's weights (f32) and the hidden states of every token are
-// resident. fp32 compute and accumulation. An Observer sees every router's inputs and decisions.
+// resident. fp32 compute and accumulation, every product through the caller's backend. An
+// Observer sees every router's inputs and decisions. Logits: lm_head.hpp.
 #pragma once
 
 #include <functional>
@@ -9,7 +10,7 @@
 
 #include "engine/layer_weights.hpp"
 #include "linalg/backend.hpp"
-#include "model/model_spec.hpp"
+#include "model/model.hpp"
 
 namespace moerecal::engine {
 
@@ -57,12 +58,5 @@ std::vector<float> run_layers(const model::MoeModel& m, linalg::Backend& be,
 std::vector<std::vector<float>> run_layers_lockstep(const model::MoeModel& m, linalg::Backend& be,
                                                     const std::vector<std::vector<int>>& seqs,
                                                     const std::vector<ForwardOptions>& streams);
-
-// The output projection [vocab, d]: lm_head, or the embeddings when they are tied.
-std::vector<float> read_lm_head(const model::MoeModel& m);
-
-// log_softmax(h lm_head^T) for rows [T, d] of final hidden states; returns [T, vocab].
-std::vector<float> log_probs(const model::MoeModel& m, linalg::Backend& be,
-                             const std::vector<float>& hidden);
 
 }  // namespace moerecal::engine

@@ -1,10 +1,12 @@
-// One decoder layer's weights widened to f32 (DESIGN.md §5: only one layer is resident). Names
-// come from the model's family table; absent optional tensors (biases, norms) stay empty.
+// One decoder layer's weights widened to f32 (DESIGN.md §5: only one layer is resident), read
+// through the model's typed weight access from the names its family gives. Absent optional
+// tensors (biases, norms) stay empty.
 #pragma once
 
 #include <vector>
 
-#include "model/model_spec.hpp"
+#include "model/model.hpp"
+#include "model/tensors.hpp"
 
 namespace moerecal::engine {
 
@@ -13,19 +15,27 @@ struct Mlp {
   int width = 0;
 };
 
-struct LayerWeights {
-  std::vector<float> input_norm, post_norm;
+struct AttentionWeights {
   std::vector<float> q, k, v, o, q_bias, k_bias, v_bias, o_bias, q_norm, k_norm;
+};
+
+struct LayerWeights {
+  model::LayerTensors tensors;  // what was read, by name
+  std::vector<float> input_norm, post_norm;
+  AttentionWeights attn;
   std::vector<float> router;       // [E, d]; empty for a dense layer
   std::vector<Mlp> experts;        // routed experts
   Mlp dense;                       // dense layer MLP
-  Mlp shared;                      // Qwen2-MoE shared expert
+  Mlp shared;                      // shared expert
   std::vector<float> shared_gate;  // [1, d]
 };
 
 // Reads layer `layer` into `w`, reusing its buffers: layers of one model have the same shapes,
 // so streaming through them refills the same memory instead of allocating and clearing it per
-// layer. Throws FormatError naming the tensor when one cannot be read.
+// layer. Throws FormatError naming the tensor when one cannot be read or holds a non-finite value.
 void load_layer(const model::MoeModel& m, int layer, LayerWeights& w);
+
+// One MLP's three matrices into `out` (buffers reused).
+void load_mlp(const model::MoeModel& m, const model::MlpTensors& t, Mlp& out);
 
 }  // namespace moerecal::engine

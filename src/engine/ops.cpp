@@ -16,16 +16,6 @@ void rms_norm(const float* x, const float* w, float* y, std::size_t n, int d, do
   }
 }
 
-void softmax_rows(float* x, std::size_t n, int d) {
-  for (std::size_t r = 0; r < n; ++r) {
-    float* xr = x + r * d;
-    const float mx = *std::max_element(xr, xr + d);
-    double sum = 0;
-    for (int i = 0; i < d; ++i) sum += std::exp(double{xr[i]} - mx);
-    for (int i = 0; i < d; ++i) xr[i] = static_cast<float>(std::exp(double{xr[i]} - mx) / sum);
-  }
-}
-
 void causal_softmax_row(float* x, int lo, int hi, int n) {
   const float mx = *std::max_element(x + lo, x + hi);
   double sum = 0;

@@ -9,9 +9,6 @@ namespace moerecal::engine {
 // y = w * x / sqrt(mean(x^2) + eps), per row of width d (in place allowed).
 void rms_norm(const float* x, const float* w, float* y, std::size_t n, int d, double eps);
 
-// Softmax over each row of width d, in place, computed in double for the sum.
-void softmax_rows(float* x, std::size_t n, int d);
-
 // Softmax of x[lo, hi) in place (max-shifted, float exponentials, double sum); the rest of the
 // row [0, n) is set to 0, as a masked softmax gives.
 void causal_softmax_row(float* x, int lo, int hi, int n);

@@ -19,6 +19,20 @@ namespace {
   throw FormatError(p.string() + ": " + what + ": " + std::strerror(errno));
 }
 
+// Reads `size` bytes of fd into `out`; closes fd and throws on failure.
+void read_all(int fd, const std::filesystem::path& path, std::byte* out, std::size_t size) {
+  std::size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::read(fd, out + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      fail(path, "read failed");
+    }
+    done += static_cast<std::size_t>(n);
+  }
+}
+
 }  // namespace
 
 MappedFile MappedFile::open(const std::filesystem::path& path, bool allow_mmap) {
@@ -50,16 +64,7 @@ MappedFile MappedFile::open(const std::filesystem::path& path, bool allow_mmap) 
     }
   }
   f.heap_ = std::make_unique<std::byte[]>(f.size_);
-  std::size_t done = 0;
-  while (done < f.size_) {
-    const ssize_t n = ::read(fd, f.heap_.get() + done, f.size_ - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      fail(path, "read failed");
-    }
-    done += static_cast<std::size_t>(n);
-  }
+  read_all(fd, path, f.heap_.get(), f.size_);
   ::close(fd);
   f.data_ = f.heap_.get();
   return f;

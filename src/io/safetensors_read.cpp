@@ -65,6 +65,25 @@ bool read_u64(const json& v, std::uint64_t& out) {
   return true;
 }
 
+// "shape": a list of non-negative integers (null: the key is missing).
+bool parse_shape(const json* sh, const std::string& at, TensorInfo& t,
+                 std::vector<std::string>& problems) {
+  if (sh == nullptr || !sh->is_array()) {
+    problems.push_back(at + "expected \"shape\" as a list of integers, found " +
+                       (sh == nullptr ? std::string("nothing") : found(*sh)));
+    return false;
+  }
+  for (const auto& d : *sh) {
+    std::uint64_t v = 0;
+    if (!read_u64(d, v) || v > std::uint64_t(std::numeric_limits<std::int64_t>::max())) {
+      problems.push_back(at + "shape " + found(*sh) + " holds a non-integer or negative dimension");
+      return false;
+    }
+    t.shape.push_back(static_cast<std::int64_t>(v));
+  }
+  return true;
+}
+
 // One tensor entry; problems named "<label>: tensor '<name>': ...".
 bool parse_entry(const std::string& name, const json& e, const std::string& pre, TensorInfo& t,
                  std::vector<std::string>& problems) {
@@ -84,19 +103,7 @@ bool parse_entry(const std::string& name, const json& e, const std::string& pre,
     return false;
   }
   t.dtype = *parse_dtype(dt->get<std::string>());
-  if (sh == e.end() || !sh->is_array()) {
-    problems.push_back(at + "expected \"shape\" as a list of integers, found " +
-                       (sh == e.end() ? std::string("nothing") : found(*sh)));
-    return false;
-  }
-  for (const auto& d : *sh) {
-    std::uint64_t v = 0;
-    if (!read_u64(d, v) || v > std::uint64_t(std::numeric_limits<std::int64_t>::max())) {
-      problems.push_back(at + "shape " + found(*sh) + " holds a non-integer or negative dimension");
-      return false;
-    }
-    t.shape.push_back(static_cast<std::int64_t>(v));
-  }
+  if (!parse_shape(sh == e.end() ? nullptr : &*sh, at, t, problems)) return false;
   if (off == e.end() || !off->is_array() || off->size() != 2 || !read_u64((*off)[0], t.begin) ||
       !read_u64((*off)[1], t.end)) {
     problems.push_back(at + "expected \"data_offsets\" as [begin, end], found " +

@@ -10,9 +10,10 @@
 #include "io/staged_dir.hpp"
 
 namespace moerecal::io {
+namespace {
 
-std::vector<std::byte> serialize_safetensors(const std::vector<TensorToWrite>& tensors,
-                                             const std::map<std::string, std::string>& metadata) {
+// The tensors, each checked: unique name, payload size matching dtype and shape.
+std::vector<const TensorToWrite*> checked_order(const std::vector<TensorToWrite>& tensors) {
   std::vector<const TensorToWrite*> order;
   std::set<std::string> names;
   for (const TensorToWrite& t : tensors) {
@@ -26,6 +27,14 @@ std::vector<std::byte> serialize_safetensors(const std::vector<TensorToWrite>& t
     }
     order.push_back(&t);
   }
+  return order;
+}
+
+}  // namespace
+
+std::vector<std::byte> serialize_safetensors(const std::vector<TensorToWrite>& tensors,
+                                             const std::map<std::string, std::string>& metadata) {
+  std::vector<const TensorToWrite*> order = checked_order(tensors);
   // Descending alignment (element size), then name; like the reference writer.
   std::stable_sort(order.begin(), order.end(), [](const TensorToWrite* a, const TensorToWrite* b) {
     const int ba = dtype_bits(a->dtype), bb = dtype_bits(b->dtype);

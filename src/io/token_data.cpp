@@ -72,7 +72,8 @@ void for_each_record(const std::filesystem::path& path, TextEncoder* encoder,
 
 TokenData read_token_data(const std::filesystem::path& path, int ctx, std::int64_t max_tokens,
                           TextEncoder* encoder) {
-  if (ctx < 2) throw UsageError("--ctx: expected at least 2, found " + std::to_string(ctx));
+  if (ctx < 2)
+    throw UsageError("window length: expected at least 2 tokens, found " + std::to_string(ctx));
   TokenData d;
   d.path = path;
   d.ctx = ctx;

@@ -1,31 +1,56 @@
-// The compute seam: every dense kernel moe-recal runs goes through a Backend. No BLAS or CUDA
-// types appear here. Matrices are row-major f32; leading dimensions are in elements.
-// A Backend is not thread-safe; use one per thread (the BLAS inside may use several threads).
+// The compute seam: every heavy product moe-recal runs (attention, expert FFN, lm_head, the MPI
+// operator, the principal-direction solver) goes through a Backend, and work that is split over
+// threads is handed clones of the caller's Backend, never a backend made on the side. No BLAS or
+// CUDA types appear here. Matrices are row-major; leading dimensions are in elements.
+// A Backend is not thread-safe; parallel_for gives each worker its own clone.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace moerecal::linalg {
 
 enum class Trans { kNo, kYes };
 
+// Where the products run (--device). kAuto picks a working GPU when the build has one, else CPU.
+enum class Device { kAuto, kCpu, kCuda };
+std::optional<Device> parse_device(std::string_view s);  // "auto", "cpu", "cuda"
+
 class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string name() const = 0;  // "openblas", "cublas"
-  // C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C
+  // A backend on the same device for another thread.
+  virtual std::unique_ptr<Backend> clone() const = 0;
+  // C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C, f32.
   virtual void gemm(Trans ta, Trans tb, int m, int n, int k, float alpha, const float* a, int lda,
                     const float* b, int ldb, float beta, float* c, int ldc) = 0;
+  // The same in f64 (the solver's small basis products).
+  virtual void gemm_f64(Trans ta, Trans tb, int m, int n, int k, double alpha, const double* a,
+                        int lda, const double* b, int ldb, double beta, double* c, int ldc) = 0;
   // Symmetric eigendecomposition of the n x n row-major matrix `a` (overwritten by the
   // eigenvectors, one per column); eigenvalues ascending into w[n]. Throws BackendError.
   virtual void syev(int n, double* a, double* w) = 0;
+  // Runs fn(i, worker) for every i in [0, n), side by side where the device gains from it; each
+  // concurrent call gets its own clone of this backend. The first exception thrown is rethrown
+  // after all workers stop; remaining items are skipped.
+  virtual void parallel_for(int n, const std::function<void(int, Backend&)>& fn) = 0;
 };
 
-// The OpenBLAS backend (always built). Thread count applies process-wide.
-std::unique_ptr<Backend> make_cpu_backend();
+// The backend for `device`. Throws UsageError for kCuda in a build without the cuBLAS backend
+// (the message says how to build one).
+std::unique_ptr<Backend> make_backend(Device device = Device::kCpu);
+
+// Process-wide CPU thread count (--threads): BLAS threads and parallel_for workers; 0 = all cores.
 void set_cpu_threads(int n);
+// Worker count of the CPU parallel_for: the --threads value when set, else the core count.
+int worker_threads();
 // "OpenBLAS 0.3.21 ..." as reported by the library.
 std::string cpu_blas_info();
+// "not built (CPU backend only)" or the CUDA/cuBLAS versions of the build.
+std::string cuda_info();
 
 }  // namespace moerecal::linalg

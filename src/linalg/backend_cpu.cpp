@@ -1,10 +1,20 @@
-// The OpenBLAS backend: sgemm through CBLAS, symmetric eigensolver through LAPACK dsyevd
-// (divide and conquer: several times faster than dsyev when the eigenvectors are wanted).
+// The OpenBLAS backend: sgemm/dgemm through CBLAS, symmetric eigensolver through LAPACK dsyevd
+// (divide and conquer: several times faster than dsyev when the eigenvectors are wanted), and
+// parallel_for as worker threads over clones with the BLAS limited to one thread meanwhile: many
+// small independent products (one per expert or head) run faster side by side on single-threaded
+// BLAS than one after another on multi-threaded BLAS, whose threading overhead dominates skinny
+// GEMMs.
+#include "linalg/backend_cpu.hpp"
+
 #include <cblas.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <exception>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -15,20 +25,50 @@ extern "C" {
 void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
              double* work, const int* lwork, int* iwork, const int* liwork, int* info);
 char* openblas_get_config(void);
+int openblas_get_num_threads(void);
+void openblas_set_num_threads(int n);
 }
 
 namespace moerecal::linalg {
 namespace {
 
+std::atomic<int> g_threads{0};
+
 CBLAS_TRANSPOSE cblas_trans(Trans t) { return t == Trans::kYes ? CblasTrans : CblasNoTrans; }
+
+// LAPACK does not fail on NaN/Inf input; it returns garbage (a NaN 2x2 gives finite values).
+void check_finite(int n, const double* a) {
+  for (int i = 0; i < n * n; ++i) {
+    if (!std::isfinite(a[i])) {
+      throw BackendError("LAPACK dsyevd: input " + std::to_string(n) + "x" + std::to_string(n) +
+                         " matrix holds " + std::to_string(a[i]) + " at (" + std::to_string(i / n) +
+                         ", " + std::to_string(i % n) + ")");
+    }
+  }
+}
+
+// info < 0: argument -info was illegal; info > 0: that many off-diagonals failed to converge.
+void check_info(const char* routine, int n, int info) {
+  if (info == 0) return;
+  throw BackendError(std::string("LAPACK ") + routine + " failed on a " + std::to_string(n) + "x" +
+                     std::to_string(n) + " matrix: info = " + std::to_string(info) +
+                     (info < 0 ? " (illegal argument)" : " (no convergence)"));
+}
 
 class CpuBackend final : public Backend {
  public:
   std::string name() const override { return "openblas"; }
+  std::unique_ptr<Backend> clone() const override { return std::make_unique<CpuBackend>(); }
 
   void gemm(Trans ta, Trans tb, int m, int n, int k, float alpha, const float* a, int lda,
             const float* b, int ldb, float beta, float* c, int ldc) override {
     cblas_sgemm(CblasRowMajor, cblas_trans(ta), cblas_trans(tb), m, n, k, alpha, a, lda, b, ldb,
+                beta, c, ldc);
+  }
+
+  void gemm_f64(Trans ta, Trans tb, int m, int n, int k, double alpha, const double* a, int lda,
+                const double* b, int ldb, double beta, double* c, int ldc) override {
+    cblas_dgemm(CblasRowMajor, cblas_trans(ta), cblas_trans(tb), m, n, k, alpha, a, lda, b, ldb,
                 beta, c, ldc);
   }
 
@@ -52,30 +92,57 @@ class CpuBackend final : public Backend {
     }
   }
 
- private:
-  // LAPACK does not fail on NaN/Inf input; it returns garbage (a NaN 2x2 gives finite values).
-  static void check_finite(int n, const double* a) {
-    for (int i = 0; i < n * n; ++i) {
-      if (!std::isfinite(a[i])) {
-        throw BackendError("LAPACK dsyevd: input " + std::to_string(n) + "x" + std::to_string(n) +
-                           " matrix holds " + std::to_string(a[i]) + " at (" +
-                           std::to_string(i / n) + ", " + std::to_string(i % n) + ")");
-      }
+  void parallel_for(int n, const std::function<void(int, Backend&)>& fn) override {
+    const int workers = std::min(n, worker_threads());
+    if (workers <= 1) {
+      for (int i = 0; i < n; ++i) fn(i, *this);
+      return;
     }
+    run_pool(n, workers, fn);
   }
 
-  // info < 0: argument -info was illegal; info > 0: that many off-diagonals failed to converge.
-  static void check_info(const char* routine, int n, int info) {
-    if (info == 0) return;
-    throw BackendError(std::string("LAPACK ") + routine + " failed on a " + std::to_string(n) +
-                       "x" + std::to_string(n) + " matrix: info = " + std::to_string(info) +
-                       (info < 0 ? " (illegal argument)" : " (no convergence)"));
+ private:
+  void run_pool(int n, int workers, const std::function<void(int, Backend&)>& fn) const {
+    const int blas_threads = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    std::atomic<int> next{0};
+    std::exception_ptr error;
+    std::mutex error_mu;
+    std::vector<std::thread> pool;
+    for (int w = 0; w < workers; ++w) {
+      pool.emplace_back([&] {
+        const std::unique_ptr<Backend> be = clone();
+        for (int i = next++; i < n; i = next++) {
+          try {
+            fn(i, *be);
+          } catch (...) {
+            std::lock_guard<std::mutex> lock(error_mu);
+            if (!error) error = std::current_exception();
+            next = n;
+          }
+        }
+      });
+    }
+    for (auto& t : pool) t.join();
+    openblas_set_num_threads(blas_threads);
+    if (error) std::rethrow_exception(error);
   }
 };
 
 }  // namespace
 
 std::unique_ptr<Backend> make_cpu_backend() { return std::make_unique<CpuBackend>(); }
+
+void set_cpu_threads(int n) {
+  g_threads = n;
+  openblas_set_num_threads(n);
+}
+
+int worker_threads() {
+  const int n = g_threads.load();
+  if (n > 0) return n;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
 
 std::string cpu_blas_info() {
   const char* c = openblas_get_config();

@@ -7,11 +7,9 @@
 // spectrum. [R, P] is orthonormalized against X and itself before A is applied to it, so every
 // A-image in the Rayleigh-Ritz matrix is fresh (no f32 rounding amplified by recurrences): A sees
 // 2b columns, which costs about what b columns cost, since a skinny GEMM streams W from memory
-// either way. Large products run in f32 through the Backend; the d x 3b basis and the small
-// eigenproblems run in double (host BLAS).
+// either way. Every product goes through the caller's Backend: the operator in f32, the d x 3b
+// basis and the small eigenproblems in f64.
 #include "linalg/principal.hpp"
-
-#include <cblas.h>
 
 #include <algorithm>
 #include <cmath>
@@ -29,10 +27,10 @@ using Mat = std::vector<double>;
 constexpr double kRankTol = 1e-10;
 
 // c[m, n] = alpha op(a) op(b) + beta c for row-major doubles with leading dimensions.
-void dgemm(bool ta, bool tb, int m, int n, int k, const double* a, int lda, const double* b,
-           int ldb, double* c, int ldc, double alpha = 1.0, double beta = 0.0) {
-  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n,
-              k, alpha, a, lda, b, ldb, beta, c, ldc);
+void dgemm(Backend& be, bool ta, bool tb, int m, int n, int k, const double* a, int lda,
+           const double* b, int ldb, double* c, int ldc, double alpha = 1.0, double beta = 0.0) {
+  be.gemm_f64(ta ? Trans::kYes : Trans::kNo, tb ? Trans::kYes : Trans::kNo, m, n, k, alpha, a, lda,
+              b, ldb, beta, c, ldc);
 }
 
 // A applied to k columns of a row-major double array: in is rounded to f32 in place (so it holds
@@ -109,10 +107,10 @@ int orthonormalize(Backend& be, Subspace& sp, int c0, int n) {
   double* w = sp.s.data() + c0;
   Mat xw(std::size_t(sp.b) * std::max(n, 1)), g(std::size_t(n) * n);
   for (int pass = 0; pass < 2; ++pass) {
-    dgemm(true, false, sp.b, n, sp.d, sp.s.data(), sp.ld, w, sp.ld, xw.data(), n);
-    dgemm(false, false, sp.d, n, sp.b, sp.s.data(), sp.ld, xw.data(), n, w, sp.ld, -1.0, 1.0);
+    dgemm(be, true, false, sp.b, n, sp.d, sp.s.data(), sp.ld, w, sp.ld, xw.data(), n);
+    dgemm(be, false, false, sp.d, n, sp.b, sp.s.data(), sp.ld, xw.data(), n, w, sp.ld, -1.0, 1.0);
   }
-  dgemm(true, false, n, n, sp.d, w, sp.ld, w, sp.ld, g.data(), n);
+  dgemm(be, true, false, n, n, sp.d, w, sp.ld, w, sp.ld, g.data(), n);
   std::vector<double> scale(n), l(n);
   for (int i = 0; i < n; ++i) scale[i] = g[i * n + i] > 0 ? 1.0 / std::sqrt(g[i * n + i]) : 0.0;
   for (int i = 0; i < n; ++i)
@@ -126,7 +124,7 @@ int orthonormalize(Backend& be, Subspace& sp, int c0, int n) {
   for (int i = 0; i < n; ++i)
     for (int c = 0; c < r; ++c)
       t[i * r + c] = scale[i] * g[i * n + keep[c]] / std::sqrt(l[keep[c]]);
-  if (r > 0) dgemm(false, false, sp.d, r, n, w, sp.ld, t.data(), r, sp.next.data(), r);
+  if (r > 0) dgemm(be, false, false, sp.d, r, n, w, sp.ld, t.data(), r, sp.next.data(), r);
   for (int i = 0; i < sp.d; ++i)
     for (int c = 0; c < r; ++c) w[std::size_t(i) * sp.ld + c] = sp.next[std::size_t(i) * r + c];
   return r;
@@ -151,8 +149,8 @@ Ritz rayleigh_ritz(Backend& be, Mat g, const Mat& h, int k, int b) {
   Mat basis(std::size_t(k) * r), hb(std::size_t(k) * r), m(std::size_t(r) * r);
   for (int i = 0; i < k; ++i)
     for (int c = 0; c < r; ++c) basis[i * r + c] = g[i * k + keep[c]] / std::sqrt(w[keep[c]]);
-  dgemm(false, false, k, r, k, h.data(), k, basis.data(), r, hb.data(), r);
-  dgemm(true, false, r, r, k, basis.data(), r, hb.data(), r, m.data(), r);
+  dgemm(be, false, false, k, r, k, h.data(), k, basis.data(), r, hb.data(), r);
+  dgemm(be, true, false, r, r, k, basis.data(), r, hb.data(), r, m.data(), r);
   for (int i = 0; i < r; ++i)
     for (int j = i + 1; j < r; ++j)
       m[i * r + j] = m[j * r + i] = 0.5 * (m[i * r + j] + m[j * r + i]);
@@ -166,7 +164,8 @@ Ritz rayleigh_ritz(Backend& be, Mat g, const Mat& h, int k, int b) {
     for (int i = 0; i < r; ++i) top[i * out.nb + c] = m[i * r + (r - 1 - c)];
   }
   out.coef.resize(std::size_t(k) * out.nb);
-  dgemm(false, false, k, out.nb, r, basis.data(), r, top.data(), out.nb, out.coef.data(), out.nb);
+  dgemm(be, false, false, k, out.nb, r, basis.data(), r, top.data(), out.nb, out.coef.data(),
+        out.nb);
   return out;
 }
 
@@ -175,17 +174,17 @@ Ritz rayleigh_ritz(Backend& be, Mat g, const Mat& h, int k, int b) {
 // the next orthonormalization).
 void rotate(Backend& be, Subspace& sp, int k) {
   Mat g(std::size_t(k) * k), h(g.size());
-  dgemm(true, false, k, k, sp.d, sp.s.data(), sp.ld, sp.s.data(), sp.ld, g.data(), k);
-  dgemm(true, false, k, k, sp.d, sp.s.data(), sp.ld, sp.as.data(), sp.ld, h.data(), k);
+  dgemm(be, true, false, k, k, sp.d, sp.s.data(), sp.ld, sp.s.data(), sp.ld, g.data(), k);
+  dgemm(be, true, false, k, k, sp.d, sp.s.data(), sp.ld, sp.as.data(), sp.ld, h.data(), k);
   const Ritz rr = rayleigh_ritz(be, std::move(g), h, k, sp.b);
   const int nb = rr.nb, np = k > sp.b ? nb : 0, ldn = 2 * nb;
   const double* c = rr.coef.data();
-  dgemm(false, false, sp.d, nb, k, sp.s.data(), sp.ld, c, nb, sp.next.data(), ldn);
+  dgemm(be, false, false, sp.d, nb, k, sp.s.data(), sp.ld, c, nb, sp.next.data(), ldn);
   if (np > 0) {
-    dgemm(false, false, sp.d, nb, k - sp.b, sp.s.data() + sp.b, sp.ld, c + sp.b * nb, nb,
+    dgemm(be, false, false, sp.d, nb, k - sp.b, sp.s.data() + sp.b, sp.ld, c + sp.b * nb, nb,
           sp.next.data() + nb, ldn);
   }
-  dgemm(false, false, sp.d, nb, k, sp.as.data(), sp.ld, c, nb, sp.anext.data(), nb);
+  dgemm(be, false, false, sp.d, nb, k, sp.as.data(), sp.ld, c, nb, sp.anext.data(), nb);
   for (int i = 0; i < sp.d; ++i) {
     double* s = sp.s.data() + std::size_t(i) * sp.ld;
     double* as = sp.as.data() + std::size_t(i) * sp.ld;

@@ -10,7 +10,7 @@ namespace moerecal::recal {
 ActivationMetric activation_metric(linalg::Backend& be, const float* x, int n, int d,
                                    double shrinkage) {
   if (!(shrinkage >= 0 && shrinkage <= 1)) {
-    throw UsageError("--shrinkage: expected a value in [0, 1], found " + std::to_string(shrinkage));
+    throw UsageError("shrinkage: expected a value in [0, 1], found " + std::to_string(shrinkage));
   }
   MR_ASSERT(n > 0);
   ActivationMetric a{d, std::vector<float>(std::size_t(d) * d), {}};

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "linalg/backend.hpp"
-#include "recal/expert_operand.hpp"
 
 namespace moerecal::recal {
 

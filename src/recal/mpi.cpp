@@ -3,17 +3,16 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "analysis/directions.hpp"
+#include "analysis/vectors.hpp"
 #include "core/error.hpp"
-#include "linalg/parallel.hpp"
 
 namespace moerecal::recal {
 namespace {
 
-double norm(const float* x, int n) {
-  double s = 0;
-  for (int i = 0; i < n; ++i) s += double{x[i]} * x[i];
-  return std::sqrt(s);
-}
+using analysis::ExpertOperand;
+using analysis::norm;
+using analysis::RouterLayer;
 
 std::vector<double> target_radius(const RouterLayer& r, const Radius& spec) {
   const int n = r.n_experts, d = r.hidden;
@@ -32,12 +31,12 @@ std::vector<double> target_radius(const RouterLayer& r, const Radius& spec) {
 }
 
 // One power step on every row: r_e <- A_e r_e (times C for the activation operator).
-void power_step(const std::vector<ExpertOperand>& ops, const ActivationMetric* act,
-                std::vector<float>& rows, int d, int layer) {
-  linalg::parallel_for(static_cast<int>(ops.size()), [&](int e, linalg::Backend& be) {
+void power_step(linalg::Backend& main, const std::vector<ExpertOperand>& ops,
+                const ActivationMetric* act, std::vector<float>& rows, int d, int layer) {
+  main.parallel_for(static_cast<int>(ops.size()), [&](int e, linalg::Backend& be) {
     std::vector<float> y(d), cy(d);
     float* r = rows.data() + std::size_t(e) * d;
-    apply_operator(be, ops[e].blocks, r, y.data());
+    analysis::apply_operator(be, ops[e].blocks, r, y.data());
     if (act) {
       be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->c.data(), d, y.data(), 1,
               0.0f, cy.data(), 1);
@@ -81,7 +80,7 @@ Radius parse_radius(const std::string& s) {
   char* end = nullptr;
   const double v = std::strtod(s.c_str(), &end);
   if (s.empty() || *end != '\0' || !(v > 0) || !std::isfinite(v)) {
-    throw UsageError("--radius: expected mean, keep or a positive number, found '" + s + "'");
+    throw UsageError("expected mean, keep or a positive number, found '" + s + "'");
   }
   return {Radius::Kind::kValue, v};
 }
@@ -91,7 +90,7 @@ int parse_steps(const std::string& s) {
   char* end = nullptr;
   const long v = std::strtol(s.c_str(), &end, 10);
   if (s.empty() || *end != '\0' || v < 1 || v > 1000000) {
-    throw UsageError("--steps: expected a positive integer or 'converge', found '" + s + "'");
+    throw UsageError("expected a positive integer or 'converge', found '" + s + "'");
   }
   return static_cast<int>(v);
 }
@@ -129,25 +128,23 @@ void stiefel_retract(linalg::Backend& be, std::vector<float>& rows, int n, int d
   rows.swap(out);
 }
 
-std::vector<linalg::PrincipalResult> operator_directions(const RouterLayer& router,
+std::vector<linalg::PrincipalResult> operator_directions(linalg::Backend& be,
+                                                         const RouterLayer& router,
                                                          const std::vector<ExpertOperand>& ops,
                                                          const linalg::PrincipalOptions& opt,
                                                          const ActivationMetric* act) {
+  if (act == nullptr) return analysis::principal_directions(be, router.rows, ops, opt);
   const int n = router.n_experts, d = router.hidden;
   std::vector<linalg::PrincipalResult> dirs(n);
-  linalg::parallel_for(n, [&](int e, linalg::Backend& be) {
-    const float* r = router.rows.data() + std::size_t(e) * d;
-    if (act == nullptr) {
-      dirs[e] = linalg::principal_direction(be, ops[e].blocks, r, opt);
-      return;
-    }
+  be.parallel_for(n, [&](int e, linalg::Backend& wbe) {
     // u: top eigenvector of C^1/2 W^T W C^1/2, signed towards C^1/2 r; v = C^1/2 u, normalised.
+    const float* r = router.rows.data() + std::size_t(e) * d;
     std::vector<float> ref(d), v(d);
-    be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->c_half.data(), d, r, 1,
-            0.0f, ref.data(), 1);
-    dirs[e] = linalg::principal_direction(be, ops[e].blocks, ref.data(), opt, act->c_half.data());
-    be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->c_half.data(), d,
-            dirs[e].v.data(), 1, 0.0f, v.data(), 1);
+    wbe.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->c_half.data(), d, r, 1,
+             0.0f, ref.data(), 1);
+    dirs[e] = linalg::principal_direction(wbe, ops[e].blocks, ref.data(), opt, act->c_half.data());
+    wbe.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->c_half.data(), d,
+             dirs[e].v.data(), 1, 0.0f, v.data(), 1);
     const double nv = norm(v.data(), d);
     for (int i = 0; i < d; ++i) v[i] = static_cast<float>(v[i] / nv);
     dirs[e].v = v;
@@ -155,13 +152,45 @@ std::vector<linalg::PrincipalResult> operator_directions(const RouterLayer& rout
   return dirs;
 }
 
+namespace {
+
+// --steps converge with the sphere retraction: the fixed point rho * v_e, v_e signed towards r_e.
+void set_fixed_point(LayerMpiResult& res, int n, int d) {
+  for (int e = 0; e < n; ++e) {
+    for (int i = 0; i < d; ++i)
+      res.rows[std::size_t(e) * d + i] = static_cast<float>(res.radius[e] * res.dirs[e].v[i]);
+  }
+  res.steps_done = res.dirs.empty() ? 0 : res.dirs[0].iterations;
+}
+
+// Power-then-retract steps: opt.steps of them, or until the rows stop moving (converge).
+void run_steps(linalg::Backend& be, const RouterLayer& router,
+               const std::vector<ExpertOperand>& ops, const MpiOptions& opt,
+               const ActivationMetric* act, LayerMpiResult& res) {
+  const int n = router.n_experts, d = router.hidden;
+  const int cap = opt.steps == 0 ? opt.converge_cap : opt.steps;
+  for (int s = 0; s < cap; ++s) {
+    const std::vector<float> before = res.rows;
+    power_step(be, ops, act, res.rows, d, router.layer);
+    if (opt.retraction == Retraction::kStiefel) {
+      stiefel_retract(be, res.rows, n, d, res.radius[0]);
+    } else {
+      sphere_retract(res.rows, d, res.radius);
+    }
+    res.steps_done = s + 1;
+    if (opt.steps == 0 && max_row_change(before, res.rows, d, res.radius) < opt.solver.tol) break;
+  }
+}
+
+}  // namespace
+
 LayerMpiResult mpi_layer(linalg::Backend& be, const RouterLayer& router,
                          const std::vector<ExpertOperand>& ops, const MpiOptions& opt,
                          const ActivationMetric* act) {
   const int n = router.n_experts, d = router.hidden;
   MR_ASSERT(ops.size() == static_cast<std::size_t>(n));
   if (opt.retraction == Retraction::kStiefel && n > d) {
-    throw UsageError("--retraction stiefel needs n_experts <= hidden_size, but layer " +
+    throw UsageError("the stiefel retraction needs n_experts <= hidden_size, but layer " +
                      std::to_string(router.layer) + " has " + std::to_string(n) + " experts and " +
                      "hidden size " + std::to_string(d));
   }
@@ -172,27 +201,12 @@ LayerMpiResult mpi_layer(linalg::Backend& be, const RouterLayer& router,
     for (double r : res.radius) mean += r / n;
     res.radius.assign(n, mean);
   }
-  res.dirs = operator_directions(router, ops, opt.solver, act);
+  res.dirs = operator_directions(be, router, ops, opt.solver, act);
   res.rows = router.rows;
   if (opt.steps == 0 && opt.retraction == Retraction::kSphere) {
-    for (int e = 0; e < n; ++e) {  // the fixed point is rho * v_e, v_e signed towards r_e
-      for (int i = 0; i < d; ++i)
-        res.rows[std::size_t(e) * d + i] = static_cast<float>(res.radius[e] * res.dirs[e].v[i]);
-    }
-    res.steps_done = res.dirs.empty() ? 0 : res.dirs[0].iterations;
-    return res;
-  }
-  const int cap = opt.steps == 0 ? opt.converge_cap : opt.steps;
-  for (int s = 0; s < cap; ++s) {
-    const std::vector<float> before = res.rows;
-    power_step(ops, act, res.rows, d, router.layer);
-    if (opt.retraction == Retraction::kStiefel) {
-      stiefel_retract(be, res.rows, n, d, res.radius[0]);
-    } else {
-      sphere_retract(res.rows, d, res.radius);
-    }
-    res.steps_done = s + 1;
-    if (opt.steps == 0 && max_row_change(before, res.rows, d, res.radius) < opt.solver.tol) break;
+    set_fixed_point(res, n, d);
+  } else {
+    run_steps(be, router, ops, opt, act, res);
   }
   return res;
 }

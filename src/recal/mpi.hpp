@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "analysis/expert_operand.hpp"
+#include "analysis/router_set.hpp"
 #include "linalg/backend.hpp"
 #include "linalg/principal.hpp"
 #include "recal/activation.hpp"
-#include "recal/expert_operand.hpp"
-#include "recal/router_set.hpp"
 
 namespace moerecal::recal {
 
@@ -22,7 +22,7 @@ struct Radius {
 };
 
 struct MpiOptions {
-  ExpertMatrix matrix = ExpertMatrix::kGateUp;
+  analysis::ExpertMatrix matrix = analysis::ExpertMatrix::kGateUp;
   int steps = 1;  // 0 = converge to the fixed point
   Radius radius;
   Retraction retraction = Retraction::kSphere;
@@ -30,7 +30,7 @@ struct MpiOptions {
   int converge_cap = 1000;  // stiefel + converge: iteration cap
 };
 
-// Parses "mean", "keep" or a positive number. Throws UsageError.
+// Parses "mean", "keep" or a positive number. Throws UsageError saying what was expected.
 Radius parse_radius(const std::string& s);
 // Parses a positive integer or "converge" (0). Throws UsageError.
 int parse_steps(const std::string& s);
@@ -43,17 +43,18 @@ struct LayerMpiResult {
 };
 
 // One layer. `ops[e]` is expert e's operand for opt.matrix. With `act` the operator is
-// A_e = C W_e^T W_e (direction activations), else W_e^T W_e. Throws UsageError for stiefel with
-// E > d, BackendError on a numerical failure (e.g. a zero row after the power step).
-LayerMpiResult mpi_layer(linalg::Backend& be, const RouterLayer& router,
-                         const std::vector<ExpertOperand>& ops, const MpiOptions& opt,
+// A_e = C W_e^T W_e (direction activations), else W_e^T W_e. Throws UsageError for the stiefel
+// retraction with E > d, BackendError on a numerical failure (e.g. a zero row after the power
+// step).
+LayerMpiResult mpi_layer(linalg::Backend& be, const analysis::RouterLayer& router,
+                         const std::vector<analysis::ExpertOperand>& ops, const MpiOptions& opt,
                          const ActivationMetric* act = nullptr);
 
 // Principal directions v_e of A_e for every expert (signed towards the router rows).
-std::vector<linalg::PrincipalResult> operator_directions(const RouterLayer& router,
-                                                         const std::vector<ExpertOperand>& ops,
-                                                         const linalg::PrincipalOptions& opt,
-                                                         const ActivationMetric* act);
+std::vector<linalg::PrincipalResult> operator_directions(
+    linalg::Backend& be, const analysis::RouterLayer& router,
+    const std::vector<analysis::ExpertOperand>& ops, const linalg::PrincipalOptions& opt,
+    const ActivationMetric* act);
 
 // R <- rho (R R^T)^{-1/2} R for an [E, d] matrix in place (E <= d, full row rank).
 void stiefel_retract(linalg::Backend& be, std::vector<float>& rows, int n_rows, int d, double rho);

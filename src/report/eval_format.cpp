@@ -5,57 +5,14 @@
 #include <cstdio>
 #include <map>
 
+#include "report/metrics.hpp"
+
 namespace moerecal::report {
 
 const nlohmann::json& child(const nlohmann::json& j, const std::string& key) {
   static const nlohmann::json kNull;
   return j.is_object() && j.contains(key) ? j.at(key) : kNull;
 }
-
-namespace {
-
-// DESIGN.md §7 metric names with their §4 meaning, in report order.
-const std::vector<std::pair<std::string, std::string>>& metric_table() {
-  static const std::vector<std::pair<std::string, std::string>> t = {
-      {"kl.mean", "KL(P_base ‖ P_cand) per scored position, nats, mean"},
-      {"kl.stderr", "standard error of kl.mean"},
-      {"kl.median", "KL median"},
-      {"kl.p90", "KL 90th percentile"},
-      {"kl.p99", "KL 99th percentile"},
-      {"kl.p999", "KL 99.9th percentile"},
-      {"kl.max", "KL maximum"},
-      {"top1_agree", "share of positions where base and candidate argmax agree"},
-      {"ppl.base", "perplexity of the base model"},
-      {"ppl.cand", "perplexity of the candidate"},
-      {"ppl.ln_ratio", "ln(PPL_cand / PPL_base)"},
-      {"dp.mean", "p_cand(correct) − p_base(correct), mean"},
-      {"dp.rms", "p_cand(correct) − p_base(correct), RMS"},
-      {"routing.maxvio.base", "E·max load − 1, mean over MoE layers, base"},
-      {"routing.maxvio.cand", "E·max load − 1, mean over MoE layers, candidate"},
-      {"routing.maxvio.delta", "maxvio candidate − base"},
-      {"routing.maxvio.max.base", "worst layer's maxvio, base"},
-      {"routing.maxvio.max.cand", "worst layer's maxvio, candidate"},
-      {"routing.dead.base", "experts receiving no token, summed over layers, base"},
-      {"routing.dead.cand", "experts receiving no token, summed over layers, candidate"},
-      {"routing.dead.delta", "dead candidate − base"},
-      {"routing.cold.base", "experts below 10% of the uniform share, summed, base"},
-      {"routing.cold.cand", "experts below 10% of the uniform share, summed, candidate"},
-      {"routing.cold.delta", "cold candidate − base"},
-      {"routing.entropy.base", "H(load)/ln E, mean over layers, base"},
-      {"routing.entropy.cand", "H(load)/ln E, mean over layers, candidate"},
-      {"routing.entropy.delta", "entropy candidate − base"},
-      {"routing.topk_agree", "mean |S_base ∩ S_cand| / k over tokens and layers"},
-      {"routing.top1_agree", "top expert agreement over tokens and layers"},
-      {"routing.alignment.base", "mean |cos(r_e, v_e)| over experts and layers, base"},
-      {"routing.alignment.cand", "mean |cos(r_e, v_e)| over experts and layers, candidate"},
-      {"routing.wasted_bytes.base", "parameter bytes of dead experts, base"},
-      {"routing.wasted_bytes.cand", "parameter bytes of dead experts, candidate"},
-      {"n_scored", "scored positions"},
-  };
-  return t;
-}
-
-}  // namespace
 
 std::string html_escape(std::string_view s) {
   std::string out;
@@ -131,8 +88,8 @@ std::string html_number(const std::string& key, const nlohmann::json& v) {
 std::vector<std::string> ordered_metric_names(const nlohmann::json& metrics) {
   std::vector<std::string> names;
   if (!metrics.is_object()) return names;
-  for (const auto& [name, meaning] : metric_table()) {
-    if (metrics.contains(name)) names.push_back(name);
+  for (const MetricInfo& m : metric_table()) {
+    if (metrics.contains(std::string(m.name))) names.emplace_back(m.name);
   }
   for (const auto& [name, value] : metrics.items()) {  // nlohmann objects iterate sorted
     if (metric_meaning(name).empty()) names.push_back(name);
@@ -141,10 +98,8 @@ std::vector<std::string> ordered_metric_names(const nlohmann::json& metrics) {
 }
 
 std::string metric_meaning(const std::string& name) {
-  for (const auto& [n, meaning] : metric_table()) {
-    if (n == name) return meaning;
-  }
-  return {};
+  const MetricInfo* m = find_metric(name);
+  return m ? std::string(m->definition) : std::string();
 }
 
 std::string eval_verdict(const nlohmann::json& report) {

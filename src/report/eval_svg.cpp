@@ -114,6 +114,21 @@ std::string svg_load_legend() {
   return os.str();
 }
 
+namespace {
+
+// Up to 8 labelled bin edges under the KL histogram.
+void kl_edge_labels(std::ostringstream& os, const json& edges, double left, double y,
+                    double bar_w) {
+  const std::size_t step = (edges.size() + 7) / 8;
+  for (std::size_t j = 0; j < edges.size(); j += step) {
+    os << text(
+        left + j * bar_w, y, html_escape(human_value(edges[j])),
+        " text-anchor=\"middle\"" + tag("kl_histogram.edges." + std::to_string(j), edges[j]));
+  }
+}
+
+}  // namespace
+
 std::string svg_kl_histogram(const json& report) {
   const json& hist = child(report, "kl_histogram");
   const json& edges = child(hist, "edges");
@@ -144,18 +159,31 @@ std::string svg_kl_histogram(const json& report) {
        << html_escape(human_value(edges[i])) << ", " << html_escape(human_value(edges[i + 1]))
        << "): " << html_escape(human_value(counts[i])) << " positions</title></rect>";
   }
-  const std::size_t step = (edges.size() + 7) / 8;
-  for (std::size_t j = 0; j < edges.size(); j += step) {
-    os << text(
-        left + j * bar_w, top + plot_h + 16, html_escape(human_value(edges[j])),
-        " text-anchor=\"middle\"" + tag("kl_histogram.edges." + std::to_string(j), edges[j]));
-  }
+  kl_edge_labels(os, edges, left, top + plot_h + 16, bar_w);
   os << text(left + plot_w / 2, top + plot_h + 40,
              "KL(P_base ‖ P_cand) per scored position, nats (bars: positions per bin)",
              " text-anchor=\"middle\"")
      << "</g></svg>";
   return os.str();
 }
+
+namespace {
+
+// Base and candidate alignment bars of one layer, centred on gx, standing on `base`.
+void alignment_bars(std::ostringstream& os, const json& layer, const std::string& idx, double gx,
+                    double bar_w, double base, double plot_h) {
+  for (const auto& [side, x, fill] :
+       {std::tuple{"base", gx - bar_w, kBaseBar}, std::tuple{"cand", gx, kCandBar}}) {
+    const json& v = child(child(layer, side), "alignment");
+    if (!v.is_number()) continue;
+    const double h = std::clamp(v.get<double>(), 0.0, 1.0) * plot_h;
+    os << rect(x, base - h, bar_w, h, fill) << tag("layers." + idx + "." + side + ".alignment", v)
+       << "><title>layer " << html_escape(human_value(child(layer, "layer"))) << " " << side
+       << ": alignment " << html_escape(human_value(v)) << "</title></rect>";
+  }
+}
+
+}  // namespace
 
 std::string svg_alignment(const json& report) {
   const json& layers = child(report, "layers");
@@ -174,21 +202,11 @@ std::string svg_alignment(const json& report) {
   const std::size_t label_step = (layers.size() + 31) / 32;
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const double gx = left + i * group_w + group_w / 2;
-    const std::string idx = std::to_string(i);
-    for (const auto& [side, x, fill] :
-         {std::tuple{"base", gx - bar_w, kBaseBar}, std::tuple{"cand", gx, kCandBar}}) {
-      const json& v = child(child(layers[i], side), "alignment");
-      if (!v.is_number()) continue;
-      const double h = std::clamp(v.get<double>(), 0.0, 1.0) * plot_h;
-      os << rect(x, top + plot_h - h, bar_w, h, fill)
-         << tag("layers." + idx + "." + side + ".alignment", v) << "><title>layer "
-         << html_escape(human_value(child(layers[i], "layer"))) << " " << side << ": alignment "
-         << html_escape(human_value(v)) << "</title></rect>";
-    }
+    alignment_bars(os, layers[i], std::to_string(i), gx, bar_w, top + plot_h, plot_h);
     if (i % label_step == 0) {
       const json& l = child(layers[i], "layer");
       os << text(gx, top + plot_h + 15, "L" + html_escape(human_value(l)),
-                 " text-anchor=\"middle\"" + tag("layers." + idx + ".layer", l));
+                 " text-anchor=\"middle\"" + tag("layers." + std::to_string(i) + ".layer", l));
     }
   }
   os << rect(left, top + plot_h + 30, 14, 14, kBaseBar) << "/>"

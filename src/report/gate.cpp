@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "core/error.hpp"
+#include "report/metrics.hpp"
 
 namespace moerecal::report {
 namespace {
@@ -25,8 +26,7 @@ std::string known_list() {
 GateRule parse_one(const std::string& text) {
   const auto at = text.find_first_of("<>=");
   if (at == std::string::npos || at == 0) {
-    throw UsageError("--gate '" + text +
-                     "': expected METRIC OP NUMBER with OP one of < <= > >= ==");
+    throw UsageError("'" + text + "': expected METRIC OP NUMBER with OP one of < <= > >= ==");
   }
   GateRule r;
   r.text = text;
@@ -34,18 +34,18 @@ GateRule parse_one(const std::string& text) {
   const bool two = at + 1 < text.size() && text[at + 1] == '=';
   r.op = text.substr(at, two ? 2 : 1);
   if (r.op == "=") {
-    throw UsageError("--gate '" + text + "': '=' is not an operator (use ==)");
+    throw UsageError("'" + text + "': '=' is not an operator (use ==)");
   }
   const std::string num = trim(text.substr(at + r.op.size()));
   char* end = nullptr;
   r.threshold = num.empty() ? 0.0 : std::strtod(num.c_str(), &end);
   if (num.empty() || end != num.c_str() + num.size() || !std::isfinite(r.threshold)) {
-    throw UsageError("--gate '" + text + "': expected a finite number after '" + r.op +
-                     "', found '" + num + "'");
+    throw UsageError("'" + text + "': expected a finite number after '" + r.op + "', found '" +
+                     num + "'");
   }
   const auto& names = gate_metric_names();
   if (!std::binary_search(names.begin(), names.end(), r.metric)) {
-    throw UsageError("--gate '" + text + "': unknown metric '" + r.metric +
+    throw UsageError("'" + text + "': unknown metric '" + r.metric +
                      "'; known metrics: " + known_list());
   }
   return r;
@@ -69,30 +69,8 @@ std::string num(double v) {
 
 const std::vector<std::string>& gate_metric_names() {
   static const std::vector<std::string> names = [] {
-    std::vector<std::string> n = {"kl.mean",
-                                  "kl.stderr",
-                                  "kl.median",
-                                  "kl.p90",
-                                  "kl.p99",
-                                  "kl.p999",
-                                  "kl.max",
-                                  "top1_agree",
-                                  "ppl.base",
-                                  "ppl.cand",
-                                  "ppl.ln_ratio",
-                                  "dp.mean",
-                                  "dp.rms",
-                                  "routing.topk_agree",
-                                  "routing.top1_agree",
-                                  "routing.alignment.base",
-                                  "routing.alignment.cand",
-                                  "routing.maxvio.max.base",
-                                  "routing.maxvio.max.cand"};
-    for (const char* m : {"maxvio", "dead", "cold", "entropy", "wasted_bytes"}) {
-      for (const char* side : {"base", "cand", "delta"}) {
-        n.push_back(std::string("routing.") + m + "." + side);
-      }
-    }
+    std::vector<std::string> n;
+    for (const MetricInfo& m : metric_table()) n.emplace_back(m.name);
     std::sort(n.begin(), n.end());
     return n;
   }();
@@ -107,7 +85,7 @@ std::vector<GateRule> parse_gate_rules(const std::vector<std::string>& args) {
       const auto comma = a.find(',', start);
       const std::string part =
           trim(a.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-      if (part.empty()) throw UsageError("--gate '" + a + "': empty rule");
+      if (part.empty()) throw UsageError("'" + a + "': empty rule");
       rules.push_back(parse_one(part));
       if (comma == std::string::npos) break;
       start = comma + 1;

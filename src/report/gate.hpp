@@ -18,7 +18,7 @@ struct GateRule {
 // The metric names an eval report carries and a rule may name (DESIGN.md §7), sorted.
 const std::vector<std::string>& gate_metric_names();
 
-// Splits each argument at commas and parses every rule. Throws UsageError naming the rule for a
+// Splits each argument at commas and parses every rule. Throws UsageError quoting the rule for a
 // malformed one, and listing the known names for an unknown metric.
 std::vector<GateRule> parse_gate_rules(const std::vector<std::string>& args);
 

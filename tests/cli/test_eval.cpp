@@ -3,9 +3,11 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <set>
 
 #include "fixtures.hpp"
 #include "io/safetensors.hpp"
+#include "report/metrics.hpp"
 #include "run_cli.hpp"
 
 using namespace moerecal::test;
@@ -45,6 +47,14 @@ void copy_with_change(const fs::path& from, const fs::path& to, const std::strin
 }  // namespace
 
 TEST_SUITE("cli") {
+  TEST_CASE("eval writes exactly the metric table's names under metrics") {
+    const json r = eval_json(testdata() / "tiny-olmoe", testdata() / "tiny-olmoe");
+    std::set<std::string> keys, table;
+    for (const auto& [k, v] : r["metrics"].items()) keys.insert(k);
+    for (const auto& m : moerecal::report::metric_table()) table.emplace(m.name);
+    CHECK(keys == table);
+  }
+
   TEST_CASE("eval of a model against itself: KL exactly 0 and every agreement 1") {
     for (const fs::path& fx : tiny_fixtures()) {
       CAPTURE(fx);

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "engine/forward.hpp"
+#include "engine/lm_head.hpp"
 #include "io/safetensors.hpp"
 
 using namespace moerecal;
@@ -19,7 +20,7 @@ TEST_SUITE("engine") {
       const model::MoeModel m = model::MoeModel::open(dir);
       const io::SafetensorsFile golden =
           io::SafetensorsFile::open(dir / "expected" / "golden.safetensors");
-      auto be = linalg::make_cpu_backend();
+      auto be = linalg::make_backend();
       int n_seqs = 0;
       for (int s = 0;; ++s, ++n_seqs) {
         const auto* ids_t = golden.find("input_ids." + std::to_string(s));

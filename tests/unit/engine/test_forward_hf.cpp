@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "engine/forward.hpp"
+#include "engine/lm_head.hpp"
 #include "io/safetensors.hpp"
 
 using namespace moerecal;
@@ -35,12 +36,12 @@ TEST_SUITE("engine") {
       const fs::path dir = fs::path(MR_TESTDATA_DIR) / "hf" / name;
       CAPTURE(name);
       const model::MoeModel m = model::MoeModel::open(dir);
-      REQUIRE(m.spec.n_experts == 8);
+      REQUIRE(m.spec.n_experts() == 8);
       std::ifstream in(dir / "reference" / "inputs.json");
       const auto inputs = nlohmann::json::parse(in);
       const io::SafetensorsFile ref =
           io::SafetensorsFile::open(dir / "reference" / "outputs.safetensors");
-      auto be = linalg::make_cpu_backend();
+      auto be = linalg::make_backend();
       const auto seqs = inputs["input_ids"].get<std::vector<std::vector<int>>>();
       for (std::size_t s = 0; s < seqs.size(); ++s) {
         CAPTURE(s);

@@ -14,7 +14,7 @@ using moerecal::test::randn;
 
 TEST_SUITE("linalg") {
   TEST_CASE("gemm matches a naive triple loop for every transpose combination") {
-    auto be = make_cpu_backend();
+    auto be = make_backend();
     CHECK(be->name() == "openblas");
     const int m = 5, n = 4, k = 7, pad = 3;  // leading dimensions padded past the minimum
     for (Trans ta : {Trans::kNo, Trans::kYes}) {
@@ -45,7 +45,7 @@ TEST_SUITE("linalg") {
   }
 
   TEST_CASE("syev: hand-computed 2x2 eigenpairs with eigenvectors in columns") {
-    auto be = make_cpu_backend();
+    auto be = make_backend();
     double a[4] = {2, 1, 1, 2};  // eigenvalues 1, 3; vectors (1,-1)/sqrt2, (1,1)/sqrt2
     double w[2];
     be->syev(2, a, w);
@@ -59,7 +59,7 @@ TEST_SUITE("linalg") {
   TEST_CASE("syev: hand-computed 3x3 with a non-symmetric eigenvector matrix") {
     // [[2,0,0],[0,3,4],[0,4,9]]: 1 -> (0,2,-1)/sqrt5, 2 -> (1,0,0), 11 -> (0,1,2)/sqrt5. The
     // eigenvector matrix is not symmetric, so rows and columns mixed up would show.
-    auto be = make_cpu_backend();
+    auto be = make_backend();
     double a[9] = {2, 0, 0, 0, 3, 4, 0, 4, 9};
     double w[3];
     be->syev(3, a, w);
@@ -81,7 +81,7 @@ TEST_SUITE("linalg") {
   }
 
   TEST_CASE("syev: A = V diag(w) V^T and V^T V = I on a random 6x6") {
-    auto be = make_cpu_backend();
+    auto be = make_backend();
     const auto r = randn(36, 9);
     std::vector<double> s(36), v(36), ev(6);
     for (int i = 0; i < 6; ++i)
@@ -102,7 +102,7 @@ TEST_SUITE("linalg") {
 
   TEST_CASE("syev: non-finite input is a BackendError naming the routine and the entry") {
     // (LAPACK itself returns finite garbage for this matrix instead of failing.)
-    auto be = make_cpu_backend();
+    auto be = make_backend();
     const double nan = std::numeric_limits<double>::quiet_NaN();
     double a[4] = {1, 1, 1, nan}, w[2];
     try {

@@ -54,7 +54,7 @@ double residual_of(const std::vector<double>& s, int rows, int cols, const std::
 // Solves on `blocks` and checks against dgesvd of `stacked` ([rows, cols], the explicit matrix).
 PrincipalResult check_against_lapack(const std::vector<MatrixBlock>& blocks,
                                      const std::vector<double>& stacked, int rows, int cols) {
-  auto be = make_cpu_backend();
+  auto be = make_backend();
   const PrincipalResult r = principal_direction(*be, blocks, nullptr);
   std::vector<double> s, u, vt;
   moerecal::test::svd(stacked, rows, cols, s, u, vt);
@@ -124,7 +124,7 @@ TEST_SUITE("linalg") {
   }
 
   TEST_CASE("block sizes from 1 to past the dimension all converge to the same direction") {
-    auto be = make_cpu_backend();
+    auto be = make_backend();
     const auto a = planted(50, 30, 21, 2.0f);
     std::vector<double> s, u, vt;
     moerecal::test::svd(widen(a), 50, 30, s, u, vt);
@@ -140,7 +140,7 @@ TEST_SUITE("linalg") {
   }
 
   TEST_CASE("sign convention: v . ref >= 0 or else the largest |component| is positive") {
-    auto be = make_cpu_backend();
+    auto be = make_backend();
     const auto a = randn(40 * 24, 3);
     const MatrixBlock blk{a.data(), 40, 24, false};
     for (unsigned seed = 1; seed <= 8; ++seed) {
@@ -164,7 +164,7 @@ TEST_SUITE("linalg") {
   }
 
   TEST_CASE("iterations reported are the iterations needed and runs are deterministic") {
-    auto be = make_cpu_backend();
+    auto be = make_backend();
     const auto a = randn(120 * 60, 17);
     const std::vector<MatrixBlock> blk{{a.data(), 120, 60, false}};
     const PrincipalResult r = principal_direction(*be, blk, nullptr);
@@ -186,7 +186,7 @@ TEST_SUITE("linalg") {
   }
 
   TEST_CASE("the iteration cap is honoured and an unconverged result still says so") {
-    auto be = make_cpu_backend();
+    auto be = make_backend();
     const auto a = randn(200 * 100, 17);
     PrincipalOptions opt;
     opt.max_iter = 3;
@@ -198,7 +198,7 @@ TEST_SUITE("linalg") {
   }
 
   TEST_CASE("a zero matrix gives a unit vector with sigma 0 and no NaN") {
-    auto be = make_cpu_backend();
+    auto be = make_backend();
     const std::vector<float> a(30 * 20, 0.0f);
     const PrincipalResult r = principal_direction(*be, {{a.data(), 30, 20, false}}, nullptr);
     double nv = 0;

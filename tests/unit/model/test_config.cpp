@@ -4,7 +4,9 @@
 #include <algorithm>
 
 #include "core/error.hpp"
-#include "model/model_spec.hpp"
+#include "model/family.hpp"
+#include "model/model.hpp"
+#include "model/tensors.hpp"
 
 using nlohmann::json;
 using namespace moerecal;
@@ -19,10 +21,25 @@ json base_config(const std::string& type) {
           {"num_experts", 8},         {"num_local_experts", 8}};
 }
 
-bool has(const std::vector<ExpectedTensor>& ts, const std::string& name,
+std::vector<TensorRef> expected_tensors(const ModelSpec& s) {
+  std::vector<TensorRef> out;
+  for_each_tensor(s, [&](const TensorRef& t) { out.push_back(t); });
+  return out;
+}
+
+bool has(const std::vector<TensorRef>& ts, const std::string& name,
          std::vector<std::int64_t> shape) {
   return std::any_of(ts.begin(), ts.end(),
-                     [&](const ExpectedTensor& t) { return t.name == name && t.shape == shape; });
+                     [&](const TensorRef& t) { return t.name == name && t.shape == shape; });
+}
+
+const Family* family(const char* model_type) {
+  for (const Family* f : families()) {
+    for (auto t : f->model_types) {
+      if (t == model_type) return f;
+    }
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -30,15 +47,16 @@ bool has(const std::vector<ExpectedTensor>& ts, const std::string& name,
 TEST_SUITE("model") {
   TEST_CASE("mixtral: every layer MoE / w1/w3/w2 names / always renormalised") {
     ModelSpec s = parse_config(base_config("mixtral"), "config.json");
-    CHECK(s.family == Family::kMixtral);
+    CHECK(s.family == family("mixtral"));
     CHECK(s.moe_layers == std::vector<int>{0, 1, 2});
     CHECK(s.expert_width == 96);  // mixtral's per-expert width is intermediate_size
-    CHECK(s.norm_topk_prob);
-    CHECK(router_tensor_name(s, 1) == "model.layers.1.block_sparse_moe.gate.weight");
-    CHECK(expert_tensor_names(s, 1, 7).gate ==
+    CHECK(s.routing.renormalize);
+    CHECK(layer_tensors(s, 1).moe.router.name == "model.layers.1.block_sparse_moe.gate.weight");
+    CHECK(layer_tensors(s, 1).moe.experts[7].gate.tensor.name ==
           "model.layers.1.block_sparse_moe.experts.7.w1.weight");
-    CHECK(expert_tensor_names(s, 1, 7).up == "model.layers.1.block_sparse_moe.experts.7.w3.weight");
-    CHECK(expert_tensor_names(s, 1, 7).down ==
+    CHECK(layer_tensors(s, 1).moe.experts[7].up.tensor.name ==
+          "model.layers.1.block_sparse_moe.experts.7.w3.weight");
+    CHECK(layer_tensors(s, 1).moe.experts[7].down.tensor.name ==
           "model.layers.1.block_sparse_moe.experts.7.w2.weight");
     auto ts = expected_tensors(s);
     CHECK(has(ts, "model.layers.0.block_sparse_moe.experts.0.w2.weight", {64, 96}));
@@ -55,7 +73,7 @@ TEST_SUITE("model") {
     CHECK(s.moe_layers == std::vector<int>{0, 2});
     CHECK(s.dense_width == 96);
     CHECK(s.expert_width == 32);
-    CHECK(!s.norm_topk_prob);
+    CHECK(!s.routing.renormalize);
     auto ts = expected_tensors(s);
     CHECK(has(ts, "model.layers.1.mlp.gate_proj.weight", {96, 64}));
     CHECK(has(ts, "model.layers.0.mlp.shared_expert.down_proj.weight", {64, 48}));
@@ -76,8 +94,8 @@ TEST_SUITE("model") {
     c["head_dim"] = 32;
     c["norm_topk_prob"] = true;
     ModelSpec s = parse_config(c, "config.json");
-    CHECK(s.head_dim == 32);
-    CHECK(s.norm_topk_prob);
+    CHECK(s.attn.head_dim == 32);
+    CHECK(s.routing.renormalize);
     auto ts = expected_tensors(s);
     CHECK(has(ts, "model.layers.0.self_attn.q_proj.weight", {128, 64}));
     CHECK(has(ts, "model.layers.0.self_attn.o_proj.weight", {64, 128}));

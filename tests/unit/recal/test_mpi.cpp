@@ -17,8 +17,8 @@ using moerecal::test::svd;
 namespace {
 
 struct Layer {
-  recal::RouterLayer router;
-  std::vector<recal::ExpertOperand> ops;
+  analysis::RouterLayer router;
+  std::vector<analysis::ExpertOperand> ops;
 };
 
 // E experts with gate/up [m, d] and a router [E, d].
@@ -30,7 +30,7 @@ Layer make_layer(int n_experts, int d, int m, unsigned seed) {
   l.router.hidden = d;
   l.router.rows = randn(std::size_t(n_experts) * d, seed, 0.5f);
   for (int e = 0; e < n_experts; ++e) {
-    recal::ExpertOperand op;
+    analysis::ExpertOperand op;
     op.first = randn(std::size_t(m) * d, seed * 31 + e);
     op.second = randn(std::size_t(m) * d, seed * 37 + e);
     op.blocks.push_back({op.first.data(), m, d, false});
@@ -52,7 +52,7 @@ TEST_SUITE("recal") {
   TEST_CASE("one step is r <- rho * A r / ||A r|| with A = gate^T gate + up^T up") {
     const int E = 4, d = 12, m = 7;
     Layer l = make_layer(E, d, m, 3);
-    auto be = linalg::make_cpu_backend();
+    auto be = linalg::make_backend();
     recal::MpiOptions opt;
     opt.radius = recal::parse_radius("2.5");
     const auto res = recal::mpi_layer(*be, l.router, l.ops, opt);
@@ -78,7 +78,7 @@ TEST_SUITE("recal") {
 
   TEST_CASE("radius mean and keep") {
     Layer l = make_layer(5, 10, 6, 4);
-    auto be = linalg::make_cpu_backend();
+    auto be = linalg::make_backend();
     std::vector<double> own;
     double mean = 0;
     for (int e = 0; e < 5; ++e) {
@@ -98,7 +98,7 @@ TEST_SUITE("recal") {
   TEST_CASE("steps converge reaches rho * v_e (LAPACK) / sign towards the inherited row") {
     const int E = 3, d = 16, m = 9;
     Layer l = make_layer(E, d, m, 5);
-    auto be = linalg::make_cpu_backend();
+    auto be = linalg::make_backend();
     recal::MpiOptions opt;
     opt.steps = 0;
     opt.solver.tol = 1e-9;
@@ -131,11 +131,11 @@ TEST_SUITE("recal") {
     std::vector<float> x = randn(std::size_t(n) * d, 99);
     for (int t = 0; t < n; ++t)  // anisotropic inputs, so C matters
       for (int j = 0; j < d; ++j) x[std::size_t(t) * d + j] *= 0.2f + 0.1f * j;
-    auto be = linalg::make_cpu_backend();
+    auto be = linalg::make_backend();
     const recal::ActivationMetric act = recal::activation_metric(*be, x.data(), n, d, lambda);
     linalg::PrincipalOptions opt;
     opt.tol = 1e-10;
-    const auto dirs = recal::operator_directions(l.router, l.ops, opt, &act);
+    const auto dirs = recal::operator_directions(*be, l.router, l.ops, opt, &act);
     std::vector<double> c(std::size_t(d) * d, 0.0);
     for (int t = 0; t < n; ++t)
       for (int i = 0; i < d; ++i)
@@ -188,7 +188,7 @@ TEST_SUITE("recal") {
     std::vector<float> rows = randn(std::size_t(E) * d, 11);
     std::vector<double> a(rows.begin(), rows.end()), s, u, vt;
     svd(a, E, d, s, u, vt);
-    auto be = linalg::make_cpu_backend();
+    auto be = linalg::make_backend();
     recal::stiefel_retract(*be, rows, E, d, 1.5);
     for (int i = 0; i < E; ++i) {
       for (int j = 0; j < d; ++j) {
@@ -201,7 +201,7 @@ TEST_SUITE("recal") {
 
   TEST_CASE("stiefel refuses E > d") {
     Layer l = make_layer(6, 4, 3, 7);
-    auto be = linalg::make_cpu_backend();
+    auto be = linalg::make_backend();
     recal::MpiOptions opt;
     opt.retraction = recal::Retraction::kStiefel;
     CHECK_THROWS_WITH_AS(recal::mpi_layer(*be, l.router, l.ops, opt),

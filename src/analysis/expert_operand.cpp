@@ -1,0 +1,81 @@
+#include "analysis/expert_operand.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "core/error.hpp"
+#include "model/weights.hpp"
+
+namespace moerecal::analysis {
+namespace {
+
+constexpr std::array<std::string_view, 4> kNames = {"gate_up", "gate", "up", "down"};
+
+}  // namespace
+
+std::optional<ExpertMatrix> parse_expert_matrix(std::string_view s) {
+  for (std::size_t i = 0; i < kNames.size(); ++i) {
+    if (kNames[i] == s) return static_cast<ExpertMatrix>(i);
+  }
+  return std::nullopt;
+}
+
+std::string_view expert_matrix_name(ExpertMatrix m) { return kNames[static_cast<int>(m)]; }
+
+void load_expert_operand(const model::MoeModel& m, const model::MlpTensors& t, ExpertMatrix which,
+                         ExpertOperand& op) {
+  const model::WeightReader reader(m.ckpt);
+  // Only the matrices the choice needs: first = down, up or gate; second = up for gate_up.
+  const model::MatrixRef& first = which == ExpertMatrix::kDown ? t.down
+                                  : which == ExpertMatrix::kUp ? t.up
+                                                               : t.gate;
+  reader.read(first, op.first);
+  if (which == ExpertMatrix::kGateUp) reader.read(t.up, op.second);
+  const float* f = op.first.data();  // whichever single matrix the choice reads
+  op.blocks = expert_blocks(which, f, which == ExpertMatrix::kGateUp ? op.second.data() : f, f,
+                            t.width, m.spec.hidden);
+}
+
+void load_operands(const model::MoeModel& m, int layer, ExpertMatrix which, linalg::Backend& be,
+                   std::vector<ExpertOperand>& ops) {
+  const model::LayerTensors t = model::layer_tensors(m.spec, layer);
+  ops.resize(t.moe.experts.size());
+  be.parallel_for(static_cast<int>(ops.size()), [&](int e, linalg::Backend&) {
+    load_expert_operand(m, t.moe.experts[e], which, ops[e]);
+  });
+}
+
+std::vector<linalg::MatrixBlock> expert_blocks(ExpertMatrix which, const float* gate,
+                                               const float* up, const float* down, int width,
+                                               int hidden) {
+  switch (which) {
+    case ExpertMatrix::kDown:  // stored [d, w]; op(W) = W^T is [w, d]
+      return {{down, width, hidden, true}};
+    case ExpertMatrix::kGate:
+      return {{gate, width, hidden, false}};
+    case ExpertMatrix::kUp:
+      return {{up, width, hidden, false}};
+    case ExpertMatrix::kGateUp:
+      break;
+  }
+  return {{gate, width, hidden, false}, {up, width, hidden, false}};
+}
+
+void apply_operator(linalg::Backend& be, const std::vector<linalg::MatrixBlock>& blocks,
+                    const float* x, float* y) {
+  MR_ASSERT(!blocks.empty());
+  const int cols = blocks[0].cols;
+  std::fill(y, y + cols, 0.0f);
+  std::vector<float> t;
+  for (const linalg::MatrixBlock& b : blocks) {
+    t.assign(b.rows, 0.0f);
+    // stored matrix: [rows, cols] (op = W) or [cols, rows] (op = W^T)
+    const linalg::Trans fwd = b.transposed ? linalg::Trans::kYes : linalg::Trans::kNo;
+    const linalg::Trans back = b.transposed ? linalg::Trans::kNo : linalg::Trans::kYes;
+    const int ld = b.transposed ? b.rows : b.cols;
+    be.gemm(fwd, linalg::Trans::kNo, b.rows, 1, cols, 1.0f, b.data, ld, x, 1, 0.0f, t.data(), 1);
+    be.gemm(back, linalg::Trans::kNo, cols, 1, b.rows, 1.0f, b.data, ld, t.data(), 1, 1.0f, y, 1);
+  }
+}
+
+}  // namespace moerecal::analysis

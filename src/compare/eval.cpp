@@ -1,0 +1,101 @@
+#include "compare/eval.hpp"
+
+#include "compare/eval_parts.hpp"
+#include "compare/router_diff.hpp"
+#include "core/error.hpp"
+#include "engine/forward.hpp"
+#include "report/eval_stats.hpp"
+
+namespace moerecal::compare {
+namespace {
+
+// Every MoE layer's selected experts [T, k], in token order.
+struct SelectionLog : engine::Observer {
+  std::map<int, std::vector<int>>* selected = nullptr;
+  void on_router(const engine::RouterEvent& ev) override {
+    (*selected)[ev.layer].assign(ev.selected, ev.selected + std::size_t(ev.n_tokens) * k);
+  }
+  int k = 0;
+};
+
+void check_same_architecture(const model::MoeModel& a, const model::MoeModel& b) {
+  const model::ModelSpec &s = a.spec, &t = b.spec;
+  if (s.model_type != t.model_type || s.hidden != t.hidden || s.n_layers != t.n_layers ||
+      s.n_experts() != t.n_experts() || s.top_k() != t.top_k() || s.vocab != t.vocab ||
+      s.moe_layers != t.moe_layers) {
+    throw FormatError(b.ckpt.dir().string() + ": not the same architecture as " +
+                      a.ckpt.dir().string() + " (expected " + s.model_type + ", hidden " +
+                      std::to_string(s.hidden) + ", " + std::to_string(s.n_experts()) +
+                      " experts; found " + t.model_type + ", hidden " + std::to_string(t.hidden) +
+                      ", " + std::to_string(t.n_experts()) + " experts)");
+  }
+}
+
+// True when the candidate runs on the base's weights; otherwise a note says why not.
+bool weights_shared(const EvalSides& sides, nlohmann::json& notes) {
+  if (sides.base == sides.cand) return true;
+  const auto diffs = non_router_differences(*sides.base, *sides.cand);
+  if (diffs.empty()) return true;
+  notes.push_back("the checkpoints differ in " + std::to_string(diffs.size()) +
+                  " non-router tensors (first: " + diffs.front() +
+                  "); base and candidate ran as two separate passes");
+  return false;
+}
+
+// Both forward passes (in lockstep when the weights are shared); fills the selections.
+std::vector<std::vector<float>> run_both(const EvalSides& sides, RoutingSides& r,
+                                         const std::map<int, std::vector<float>>& cand_routers,
+                                         const std::vector<std::vector<int>>& windows,
+                                         linalg::Backend& be, const EvalOptions& opt) {
+  SelectionLog log_b, log_c;
+  log_b.selected = &r.base_selected;
+  log_c.selected = &r.cand_selected;
+  log_b.k = log_c.k = sides.base->spec.top_k();
+  engine::ForwardOptions fb, fc;
+  fb.observer = &log_b;
+  fc.observer = &log_c;
+  fb.on_layer = opt.on_layer;
+  if (r.shared) {
+    fc.routers = &cand_routers;
+    return engine::run_layers_lockstep(*sides.base, be, windows, {fb, fc});
+  }
+  if (sides.cand_routers) fc.routers = &cand_routers;
+  fc.on_layer = opt.on_layer;
+  return {engine::run_layers(*sides.base, be, windows, fb),
+          engine::run_layers(*sides.cand, be, windows, fc)};
+}
+
+}  // namespace
+
+nlohmann::json evaluate(const EvalSides& sides, const std::vector<std::vector<int>>& windows,
+                        linalg::Backend& be, const EvalOptions& opt) {
+  check_same_architecture(*sides.base, *sides.cand);
+  nlohmann::json notes = nlohmann::json::array();
+  RoutingSides r;
+  r.base = sides.base;
+  r.cand = sides.cand;
+  r.shared = weights_shared(sides, notes);
+  r.base_routers = analysis::load_routers(*sides.base);
+  r.cand_routers = analysis::load_routers(*sides.cand);
+  std::map<int, std::vector<float>> cand_routers;  // given, else the candidate checkpoint's
+  for (auto& c : r.cand_routers) {
+    if (sides.cand_routers && sides.cand_routers->count(c.layer)) {
+      c.rows = sides.cand_routers->at(c.layer);
+    }
+    cand_routers[c.layer] = c.rows;
+  }
+  const auto h = run_both(sides, r, cand_routers, windows, be, opt);
+  const PositionFigures f =
+      position_figures(be, *sides.base, *sides.cand, r.shared, windows, h[0], h[1]);
+  for (const auto& w : windows) r.n_tokens += static_cast<int>(w.size());
+  nlohmann::json metrics = model_metrics(f);
+  nlohmann::json layers = routing_layers(be, r, opt, metrics);
+  return {{"settings", {{"shared_weights", r.shared}, {"backend", be.name()}}},
+          {"notes", notes},
+          {"metrics", metrics},
+          {"layers", layers},
+          {"kl_histogram", report::histogram(f.kl, 20)},
+          {"n_scored", f.kl.size()}};
+}
+
+}  // namespace moerecal::compare

@@ -1,0 +1,27 @@
+// A progress line on stderr for long passes: "layer i/L, tokens/s, ETA". Shown only when stderr
+// is a terminal and --quiet is off; erased when the pass ends.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace moerecal::jobs {
+
+class Progress {
+ public:
+  // `tokens` is the number of tokens each layer processes (0 when the pass has no tokens).
+  Progress(std::string what, std::int64_t tokens);
+  ~Progress();
+  // Called as layer `done` of `total` starts.
+  void operator()(int done, int total);
+
+ private:
+  std::string what_;
+  std::int64_t tokens_;
+  bool enabled_;
+  bool shown_ = false;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace moerecal::jobs

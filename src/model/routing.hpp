@@ -1,0 +1,52 @@
+// The routing rule of a family (ARCHITECTURES.md §2.3, §3.3, §4.4, §6.4, §6.6, §7.4, §13) and the
+// one function that applies it: router logits -> experts and weights per token. The forward pass,
+// calibrate's load figures and eval all route through route(), so selection is the same
+// everywhere. Pure functions, thread-safe.
+#pragma once
+
+#include <vector>
+
+namespace moerecal::model {
+
+// How router logits become scores.
+enum class ScoreFn { kSoftmax, kSigmoid };
+// Group score of group-limited selection: none (plain top-k), max of the group (DeepSeek-V2
+// group_limited_greedy), or sum of the group's top two (DeepSeek-V3 noaux_tc).
+enum class GroupScore { kNone, kMax, kTopTwoSum };
+
+struct RoutingRule {
+  int n_experts = 0;
+  int top_k = 0;
+  ScoreFn score = ScoreFn::kSoftmax;
+  // gpt-oss: top-k on the (biased) logits, then softmax over the k selected logits only.
+  bool top_k_then_softmax = false;
+  bool renormalize = false;  // weights / sum of the k weights (norm_topk_prob)
+  double renorm_eps = 0.0;   // added to that sum (DeepSeek-V3: 1e-20)
+  int n_group = 1;           // group-limited selection: experts in n_group equal groups,
+  int topk_group = 1;        // of which the topk_group best by GroupScore stay eligible
+  GroupScore group_score = GroupScore::kNone;
+  double scaling = 1.0;         // routed_scaling_factor
+  bool router_bias = false;     // a bias added to the logits (gpt-oss mlp.router.bias)
+  bool selection_bias = false;  // a bias that chooses but does not weight (DeepSeek-V3)
+};
+
+// What a router decided for T tokens: experts [T, k] best first (ties: lower index first) and the
+// weight each gets [T, k].
+struct Routes {
+  int n_tokens = 0;
+  int k = 0;
+  std::vector<int> experts;
+  std::vector<float> weights;
+};
+
+// Routes T tokens from their router logits [T, E] (x W^T, no bias). `router_bias` [E] is added to
+// the logits when the rule has one, `selection_bias` [E] is added to the scores for selection only;
+// either may be null when the rule has none. Reuses the buffers of `out`.
+//   softmax:  p = softmax(z + b); groups; top-k on p; w = p[sel] (/ sum + eps); w *= scaling
+//   sigmoid:  s = sigmoid(z); c = s + bias; groups (others masked to 0.0, as transformers does);
+//             top-k on c; w = s[sel] (/ (sum + eps)); w *= scaling
+//   top_k_then_softmax: top-k on z + b; w = softmax over the k selected logits
+void route(const RoutingRule& rule, const float* logits, int n_tokens, const float* router_bias,
+           const float* selection_bias, Routes& out);
+
+}  // namespace moerecal::model

@@ -1,0 +1,134 @@
+#include "model/tensors.hpp"
+
+#include <set>
+
+#include "model/family.hpp"
+#include "model/spec.hpp"
+
+namespace moerecal::model {
+namespace {
+
+MatrixRef matrix(std::string name, int rows, int cols) {
+  return {{std::move(name), {rows, cols}}, rows, cols};
+}
+
+LinearRef linear(const std::string& prefix, int out, int in, bool bias) {
+  LinearRef l{matrix(prefix + ".weight", out, in), {}};
+  if (bias) l.bias = {prefix + ".bias", {out}};
+  return l;
+}
+
+AttentionTensors gqa_attention(const ModelSpec& s, const std::string& p) {
+  const AttentionSpec& a = s.attn;
+  const int d = s.hidden, q = a.n_heads * a.head_dim, kv = a.n_kv_heads * a.head_dim;
+  AttentionTensors t;
+  t.q = linear(p + "q_proj", q, d, a.qkv_bias);
+  t.k = linear(p + "k_proj", kv, d, a.qkv_bias);
+  t.v = linear(p + "v_proj", kv, d, a.qkv_bias);
+  t.o = linear(p + "o_proj", d, q, a.o_bias);
+  if (a.qk_norm != QkNorm::kNone) {
+    const bool per_head = a.qk_norm == QkNorm::kPerHead;
+    t.q_norm = {p + "q_norm.weight", {per_head ? a.head_dim : q}};
+    t.k_norm = {p + "k_norm.weight", {per_head ? a.head_dim : kv}};
+  }
+  return t;
+}
+
+void visit_mlp(const MlpTensors& m, const std::function<void(const TensorRef&)>& fn) {
+  if (m.empty()) return;
+  for (const MatrixRef* x : {&m.gate, &m.up, &m.down}) fn(x->tensor);
+}
+
+void visit_layer(const LayerTensors& t, const std::function<void(const TensorRef&)>& fn) {
+  const auto opt = [&](const TensorRef& r) {
+    if (!r.empty()) fn(r);
+  };
+  fn(t.input_norm);
+  const auto& a = t.attn;
+  for (const LinearRef* l : {&a.q, &a.k, &a.v, &a.o}) fn(l->weight.tensor);
+  for (const LinearRef* l : {&a.q, &a.k, &a.v, &a.o}) opt(l->bias);
+  opt(t.attn.q_norm);
+  opt(t.attn.k_norm);
+  fn(t.post_norm);
+  visit_mlp(t.dense, fn);
+  opt(t.moe.router);
+  for (const MlpTensors& e : t.moe.experts) visit_mlp(e, fn);
+  visit_mlp(t.moe.shared, fn);
+  opt(t.moe.shared_gate);
+}
+
+}  // namespace
+
+namespace naming {
+
+std::string layer_prefix(int layer) { return "model.layers." + std::to_string(layer) + "."; }
+
+LayerTensors decoder_layer(const ModelSpec& s, int layer) {
+  const std::string p = layer_prefix(layer);
+  LayerTensors t;
+  t.layer = layer;
+  t.input_norm = {p + "input_layernorm.weight", {s.hidden}};
+  t.post_norm = {p + "post_attention_layernorm.weight", {s.hidden}};
+  t.attn = gqa_attention(s, p + "self_attn.");
+  return t;
+}
+
+MlpTensors mlp(const std::string& prefix, std::string_view gate, std::string_view up,
+               std::string_view down, int width, int hidden) {
+  MlpTensors m;
+  m.gate = matrix(prefix + std::string(gate) + ".weight", width, hidden);
+  m.up = matrix(prefix + std::string(up) + ".weight", width, hidden);
+  m.down = matrix(prefix + std::string(down) + ".weight", hidden, width);
+  m.width = width;
+  return m;
+}
+
+}  // namespace naming
+
+LayerTensors layer_tensors(const ModelSpec& s, int layer) {
+  return s.family->layer_tensors(s, layer);
+}
+
+ModelTensors model_tensors(const ModelSpec& s) {
+  const TensorRef embed{"model.embed_tokens.weight", {s.vocab, s.hidden}};
+  return {embed,
+          {"model.norm.weight", {s.hidden}},
+          s.tie_word_embeddings ? embed : TensorRef{"lm_head.weight", {s.vocab, s.hidden}}};
+}
+
+std::vector<std::string> router_tensor_names(const ModelSpec& s) {
+  std::vector<std::string> out;
+  for (int layer : s.moe_layers) out.push_back(layer_tensors(s, layer).moe.router.name);
+  return out;
+}
+
+void for_each_tensor(const ModelSpec& s, const std::function<void(const TensorRef&)>& fn) {
+  std::set<std::string> seen;
+  const auto once = [&](const TensorRef& r) {
+    if (seen.insert(r.name).second) fn(r);
+  };
+  const ModelTensors g = model_tensors(s);
+  once(g.embed);
+  for (int i = 0; i < s.n_layers; ++i) visit_layer(layer_tensors(s, i), once);
+  once(g.final_norm);
+  once(g.lm_head);
+}
+
+std::optional<int> layer_of(std::string_view name) {
+  constexpr std::string_view kPrefix = "model.layers.";
+  if (name.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  std::size_t i = kPrefix.size();
+  long v = 0;
+  const std::size_t start = i;
+  while (i < name.size() && name[i] >= '0' && name[i] <= '9' && v < (1L << 30)) {
+    v = v * 10 + (name[i++] - '0');
+  }
+  if (i == start || i >= name.size() || name[i] != '.') return std::nullopt;
+  return static_cast<int>(v);
+}
+
+bool is_expert_tensor(std::string_view name) {
+  return name.find(".experts.") != std::string_view::npos;
+}
+
+}  // namespace moerecal::model

@@ -1,0 +1,108 @@
+#include "report/text.hpp"
+
+#include <cstdarg>
+#include <cstdio>
+
+namespace moerecal::report {
+namespace {
+
+// printf into a std::string.
+std::string format(const char* fmt, ...) {
+  va_list ap, ap2;
+  va_start(ap, fmt);
+  va_copy(ap2, ap);
+  const int n = std::vsnprintf(nullptr, 0, fmt, ap);
+  va_end(ap);
+  std::string s(n > 0 ? n : 0, '\0');
+  std::vsnprintf(s.data(), s.size() + 1, fmt, ap2);
+  va_end(ap2);
+  return s;
+}
+
+double num(const nlohmann::json& v) { return v.get<double>(); }
+
+std::string opt_num(const nlohmann::json& v) {
+  return v.is_number() ? format("%.5f", v.get<double>()) : std::string("-");
+}
+
+std::string inspect_header(const nlohmann::json& r) {
+  std::string dt;
+  for (const auto& [name, n] : r["dtypes"].items())
+    dt += (dt.empty() ? "" : ", ") + name + " x" + std::to_string(n.get<int>());
+  std::string s =
+      format("%s: %s, %d layers (%zu MoE), %d experts, top-%d, hidden %d, expert width %d\n",
+             r["model"].get<std::string>().c_str(), r["family"].get<std::string>().c_str(),
+             r["n_layers"].get<int>(), r["moe_layers"].size(), r["n_experts"].get<int>(),
+             r["top_k"].get<int>(), r["hidden_size"].get<int>(), r["expert_width"].get<int>());
+  s += format("storage: %zu tensors in %zu file(s), %.3f MiB payload, dtypes %s\n",
+              r["n_tensors"].get<std::size_t>(), r["shards"].size(),
+              r["payload_bytes"].get<double>() / 1048576.0, dt.c_str());
+  s += format("router: version %d, id %s\n", r["router_version"].get<int>(),
+              r["router_id"].get<std::string>().c_str());
+  return s;
+}
+
+}  // namespace
+
+std::string inspect_text(const nlohmann::json& r) {
+  std::string s = inspect_header(r);
+  s += format("router health (alignment vs the principal direction of %s):\n",
+              r["expert_matrix"].get<std::string>().c_str());
+  s += format("%5s  %-10s %-10s %-10s  %-11s  %-10s %-10s  %s\n", "layer", "norm.min", "norm.mean",
+              "norm.max", "row_cos_max", "align.mean", "align.min", "router tensor");
+  for (const auto& h : r["layers"]) {
+    const auto &n = h["row_norm"], &a = h["alignment"];
+    s += format("%5d  %-10.5f %-10.5f %-10.5f  %-11.5f  %-10.5f %-10.5f  %s\n",
+                h["layer"].get<int>(), num(n["min"]), num(n["mean"]), num(n["max"]),
+                num(h["row_cos_max"]), num(a["mean"]), num(a["min"]),
+                h["router_tensor"].get<std::string>().c_str());
+  }
+  return s;
+}
+
+std::string calibrate_text(const nlohmann::json& entry) {
+  std::string s = format("%5s  %-7s  %-21s  %-21s  %-21s  %-10s\n", "layer", "changed",
+                         "alignment before->after", "row_cos_max before->after",
+                         "norm mean before->after", "cos(old,new) min");
+  for (const auto& l : entry["layers"]) {
+    const auto &a = l["alignment"], &c = l["row_cos_max"], &n = l["row_norm"];
+    s += format("%5d  %-7s  %9.5f -> %-9.5f  %9.5f -> %-9.5f  %9.5f -> %-9.5f  %-10.5f\n",
+                l["layer"].get<int>(), l["changed"].get<bool>() ? "yes" : "no", num(a["before"]),
+                num(a["after"]), num(c["before"]), num(c["after"]), num(n["before"]["mean"]),
+                num(n["after"]["mean"]), num(l["row_cos_old_new"]["min"]));
+  }
+  return s;
+}
+
+std::string diff_text(const nlohmann::json& r) {
+  std::string s = format("%5s  %-12s %-12s %-10s %-10s  %-21s  %s\n", "layer", "frobenius",
+                         "relative", "cos.mean", "cos.min", "alignment old->new", "tensor");
+  for (const auto& l : r["layers"]) {
+    s += format("%5d  %-12.6g %-12.6g %-10.6f %-10.6f  %9s -> %-9s  %s\n", l["layer"].get<int>(),
+                num(l["frobenius"]), num(l["frobenius_rel"]), num(l["row_cos"]["mean"]),
+                num(l["row_cos"]["min"]), opt_num(l["alignment"]["before"]).c_str(),
+                opt_num(l["alignment"]["after"]).c_str(), l["tensor"].get<std::string>().c_str());
+  }
+  for (const auto& p : r["problems"]) s += "problem: " + p.get<std::string>() + "\n";
+  if (r["non_router_identical"].is_boolean()) {
+    s += std::string("non-router tensors: ") +
+         (r["non_router_identical"].get<bool>() ? "identical" : "DIFFERENT") + "\n";
+    for (const auto& d : r["non_router_differences"]) {
+      s += "  differs: " + d.get<std::string>() + "\n";
+    }
+  }
+  return s;
+}
+
+std::string eval_summary_text(const nlohmann::json& metrics) {
+  std::string s;
+  for (const char* k :
+       {"kl.mean", "kl.p99", "kl.max", "top1_agree", "ppl.base", "ppl.cand", "ppl.ln_ratio",
+        "routing.maxvio.base", "routing.maxvio.cand", "routing.dead.base", "routing.dead.cand",
+        "routing.cold.base", "routing.cold.cand", "routing.topk_agree"}) {
+    if (metrics.contains(k)) s += format("  %-22s %.6g\n", k, metrics[k].get<double>());
+  }
+  return s;
+}
+
+}  // namespace moerecal::report

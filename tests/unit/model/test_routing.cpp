@@ -1,0 +1,124 @@
+// model::route against hand computations, one rule at a time (ARCHITECTURES.md §2.3, §6.4, §6.6,
+// §7.4, §13): the expected experts are worked out by hand in the comments, the expected weights
+// from the rule's formula written out here.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "model/routing.hpp"
+
+using namespace moerecal::model;
+
+namespace {
+
+Routes run(const RoutingRule& r, const std::vector<float>& logits,
+           const float* router_bias = nullptr, const float* selection_bias = nullptr) {
+  Routes out;
+  route(r, logits.data(), static_cast<int>(logits.size()) / r.n_experts, router_bias,
+        selection_bias, out);
+  return out;
+}
+
+double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
+
+RoutingRule softmax_rule(int E, int k, bool renorm) {
+  RoutingRule r;
+  r.n_experts = E;
+  r.top_k = k;
+  r.renormalize = renorm;
+  return r;
+}
+
+}  // namespace
+
+TEST_SUITE("model") {
+  TEST_CASE("route softmax then top-k: weights are the probabilities, renormalised on request") {
+    const std::vector<float> z = {1, 2, 3, 0};
+    const double sum = std::exp(1) + std::exp(2) + std::exp(3) + std::exp(0);
+    Routes r = run(softmax_rule(4, 2, false), z);
+    CHECK(r.experts == std::vector<int>{2, 1});
+    CHECK(r.weights[0] == doctest::Approx(std::exp(3) / sum).epsilon(1e-6));
+    CHECK(r.weights[1] == doctest::Approx(std::exp(2) / sum).epsilon(1e-6));
+    r = run(softmax_rule(4, 2, true), z);
+    CHECK(r.weights[0] == doctest::Approx(std::exp(3) / (std::exp(3) + std::exp(2))).epsilon(1e-6));
+    CHECK(r.weights[0] + r.weights[1] == doctest::Approx(1.0).epsilon(1e-6));
+  }
+
+  TEST_CASE("route ties go to the lower expert index, token by token") {
+    const std::vector<float> z = {1, 1, 1, 1, /* token 2 */ 0, 5, 0, 5};
+    const Routes r = run(softmax_rule(4, 2, false), z);
+    CHECK(r.experts == std::vector<int>{0, 1, 1, 3});
+    CHECK(r.weights[0] == doctest::Approx(0.25));
+  }
+
+  TEST_CASE("route top-k then softmax (gpt-oss): the router bias chooses and weights") {
+    RoutingRule rule = softmax_rule(4, 2, false);
+    rule.top_k_then_softmax = true;
+    rule.router_bias = true;
+    const std::vector<float> z = {0, 1, 2, 3}, bias = {3, 0, 0, -2};
+    // biased logits 3, 1, 2, 1: experts 0 and 2; softmax over {3, 2}
+    const Routes r = run(rule, z, bias.data());
+    CHECK(r.experts == std::vector<int>{0, 2});
+    CHECK(r.weights[0] == doctest::Approx(std::exp(1) / (std::exp(1) + 1)).epsilon(1e-6));
+    CHECK(r.weights[1] == doctest::Approx(1 / (std::exp(1) + 1)).epsilon(1e-6));
+  }
+
+  TEST_CASE("route sigmoid + selection bias: the bias changes the choice, not the weights") {
+    RoutingRule rule = softmax_rule(4, 2, false);
+    rule.score = ScoreFn::kSigmoid;
+    rule.selection_bias = true;
+    const std::vector<float> z = {2, 1, 0, -1}, bias = {0, 0, 5, 0};
+    // scores+bias: s(2), s(1), s(0)+5, s(-1): experts 2 then 0; weights unbiased s(0), s(2)
+    Routes r = run(rule, z, nullptr, bias.data());
+    CHECK(r.experts == std::vector<int>{2, 0});
+    CHECK(r.weights[0] == doctest::Approx(sigmoid(0)).epsilon(1e-6));
+    CHECK(r.weights[1] == doctest::Approx(sigmoid(2)).epsilon(1e-6));
+    rule.renormalize = true;
+    rule.renorm_eps = 1e-20;
+    rule.scaling = 2.5;
+    r = run(rule, z, nullptr, bias.data());
+    CHECK(r.weights[0] ==
+          doctest::Approx(2.5 * sigmoid(0) / (sigmoid(0) + sigmoid(2))).epsilon(1e-6));
+    CHECK(r.weights[0] + r.weights[1] == doctest::Approx(2.5).epsilon(1e-6));
+  }
+
+  TEST_CASE("route group-limited (DeepSeek-V3): dropped groups score 0.0, beating negatives") {
+    RoutingRule rule = softmax_rule(8, 2, false);
+    rule.score = ScoreFn::kSigmoid;
+    rule.selection_bias = true;
+    rule.n_group = 4;
+    rule.topk_group = 2;
+    rule.group_score = GroupScore::kTopTwoSum;
+    // groups {0,1} {2,3} {4,5} {6,7}; every biased score s - 1 is negative.
+    const std::vector<float> z = {-3, -2, -1, -2, 2, 1, 1, 3};
+    const std::vector<float> bias(8, -1.0f);
+    // group sums of the top two: g0 s(-2)+s(-3)-2, g1 s(-1)+s(-2)-2, g2 s(2)+s(1)-2, g3 s(3)+s(1)-2
+    // -> g3 and g2 kept; g0 and g1 masked to 0.0, above every kept (negative) score, so the
+    // selection is experts 0 and 1 (tie at 0.0 -> lower index), as transformers' 0.0 fill gives;
+    // a -inf fill would give 7 and 4.
+    const Routes r = run(rule, z, nullptr, bias.data());
+    CHECK(r.experts == std::vector<int>{0, 1});
+    CHECK(r.weights[0] == doctest::Approx(sigmoid(-3)).epsilon(1e-6));
+    // With a positive bias the kept groups win: s(3)+1 for 7, s(2)+1 for 4.
+    const std::vector<float> up(8, 1.0f);
+    CHECK(run(rule, z, nullptr, up.data()).experts == std::vector<int>{7, 4});
+  }
+
+  TEST_CASE("route group-limited greedy (DeepSeek-V2): group score = max, scaled weights") {
+    RoutingRule rule = softmax_rule(6, 2, false);
+    rule.n_group = 3;
+    rule.topk_group = 1;
+    rule.group_score = GroupScore::kMax;
+    rule.scaling = 16.0;
+    // groups {0,1} {2,3} {4,5}: max logits 1, 4, 3.9 -> only group 1 kept: experts 2 and 3
+    // (probabilities of the dropped groups masked to 0).
+    const std::vector<float> z = {1, 0, 4, -5, 3.9f, 3.8f};
+    const Routes r = run(rule, z);
+    double sum = 0;
+    for (float x : z) sum += std::exp(x);
+    CHECK(r.experts == std::vector<int>{2, 3});
+    CHECK(r.weights[0] == doctest::Approx(16.0 * std::exp(4) / sum).epsilon(1e-6));
+    CHECK(r.weights[1] == doctest::Approx(16.0 * std::exp(-5) / sum).epsilon(1e-5));
+  }
+}
