@@ -118,3 +118,25 @@ TEST_SUITE("linalg") {
     CHECK(cpu_blas_info().find("OpenBLAS") != std::string::npos);
   }
 }
+
+TEST_SUITE("linalg") {
+  TEST_CASE("make_backend: cpu and auto give OpenBLAS, cuda is a usage error in this build") {
+    CHECK(moerecal::linalg::make_backend(moerecal::linalg::Device::kCpu)->name() == "openblas");
+    CHECK(moerecal::linalg::make_backend(moerecal::linalg::Device::kAuto)->name() == "openblas");
+    CHECK_THROWS_AS(moerecal::linalg::make_backend(moerecal::linalg::Device::kCuda),
+                    moerecal::UsageError);
+    CHECK(moerecal::linalg::parse_device("gpu") == std::nullopt);
+  }
+
+  TEST_CASE("parallel_for hands every item a backend of the caller's kind and rethrows") {
+    auto be = moerecal::linalg::make_backend();
+    std::vector<std::string> names(16);
+    be->parallel_for(16, [&](int i, moerecal::linalg::Backend& w) { names[i] = w.name(); });
+    for (const auto& n : names) CHECK(n == "openblas");
+    CHECK_THROWS_AS(be->parallel_for(8,
+                                     [](int i, moerecal::linalg::Backend&) {
+                                       if (i == 3) throw moerecal::BackendError("x");
+                                     }),
+                    moerecal::BackendError);
+  }
+}
