@@ -45,8 +45,9 @@ Facts checked in huggingface/transformers (read through the public index; no cod
   default 32 / 1 ("or"); correction dims from original_max_position_embeddings, floor / ceil
   only if truncate (default True), clamped to [0, dim - 1]; ramp over dim // 2 with +0.001 when
   low == high; inv_freq = interp * ramp + extrap * (1 - ramp); dim = head_dim *
-  partial_rotary_factor. The intermediate version @ef468064's neighbours (older) recomputed
-  factor = max_position_embeddings / original_max whenever the latter was present.
+  partial_rotary_factor. An intermediate release (seen in third-party verbatim copies) instead
+  recomputed factor = max_position_embeddings / original_max_position_embeddings whenever the
+  latter was present; the fixtures set max_position_embeddings = factor * original so both agree.
 * models/deepseek_v2/modular_deepseek_v2.py @000c33fd and modeling_deepseek_v2.py @0233e509:
   router logits fp32 -> softmax over all experts; "greedy": topk(probs); "group_limited_greedy":
   group score = max prob per group, topk(topk_group) groups, others masked to 0.0, topk(k);
@@ -81,8 +82,13 @@ Where ARCHITECTURES.md is wrong or incomplete (found while writing this):
   Default here = transformers (opts v2_softmax_mscale=False); the V2 fixtures avoid the case
   (mscale_all_dim 0 or no rope scaling) so their goldens hold under either reading.
 * §6.6: transformers' group_limited_greedy branch is broken (self.num_experts undefined).
-* §6.5 says the router input dtype details only; it does not say that q_a_proj /
-  kv_a_proj_with_mqa / o_proj take config.attention_bias while q_proj / q_b / kv_b never do.
+* §6.3 / §6.5 do not say which MLA projections take config.attention_bias (q_a_proj,
+  kv_a_proj_with_mqa, o_proj) and which never have a bias (q_proj, q_b_proj, kv_b_proj).
+* §13 ties the 0.0 vs -inf difference to GLM-4.5's negative biases, but GLM-4.5 / 4.7 / Air and
+  Kimi K2 use n_group = topk_group = 1: no group is ever dropped, so the fill never matters there.
+  It matters only for grouped routers (DeepSeek-V3 8 / 4) whose biased scores go below 0.
+* §6.2: the MTP ignore pattern is hard-coded to layer 61 (GLM: 92 and 46); other depths load the
+  MTP layer as unexpected keys, also dropped. moe_layer_freq (§6.1) is not read by transformers.
 * §13 "GLM-4.5 GQA with partial rotary": also q/k/v bias (attention_bias true in releases),
   optional per-head qk-norm (use_qk_norm), explicit head_dim, non-interleaved rotate_half on the
   leading rotary dims.
