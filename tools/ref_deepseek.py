@@ -159,7 +159,7 @@ class DeepseekConfig:
         self.first_dense = cfg.get("first_k_dense_replace",
                                    {"deepseek_v2": 0, "glm4_moe": 1}.get(fam, 3))
         self.scale = float(cfg.get("routed_scaling_factor",
-                                   {"deepseek_v2": 1.0}.get(fam, 2.5 if fam != "glm4_moe" else 1.0)))
+                                   {"deepseek_v2": 1.0, "glm4_moe": 1.0}.get(fam, 2.5)))
         self.attention_bias = bool(cfg.get("attention_bias", False))
         self.mlp_bias = bool(cfg.get("mlp_bias", False))
         if fam == "deepseek_v2":
@@ -185,7 +185,7 @@ class DeepseekConfig:
             raise ValueError(f"{where}: topk_group {tg} must lie in 1..n_group ({ng})")
         if self.method == "noaux_tc" and self.n_experts // ng < 2:
             raise ValueError(f"{where}: n_group {ng} leaves fewer than 2 experts per group")
-        if tg * (self.n_experts // ng) < self.k:
+        if tg * (self.n_experts // ng) < self.k:  # torch would fill from dropped groups; refused
             raise ValueError(f"{where}: topk_group {tg} groups hold fewer than "
                              f"num_experts_per_tok {self.k} experts")
         self.n_group, self.topk_group = ng, tg
