@@ -2,7 +2,9 @@
 """Reference forward pass for the MoE families moe-recal reads (numpy only, float64).
 
 Written from ARCHITECTURES.md (§1-5, §8) and DESIGN.md (§3 windows, §4 perplexity) alone; it
-shares no code with the C++ engine. Families: mixtral, olmoe, qwen2_moe, qwen3_moe.
+shares no code with the C++ engine. Families: mixtral, olmoe, qwen2_moe, qwen3_moe; the DeepSeek
+lineage (deepseek_v3, kimi_k2, deepseek_v2, glm4_moe) is handled by tools/ref_deepseek.py behind
+the same API (load / forward dispatch on the config's model_type).
 
 Python API (other tools import it):
   load(model_dir) -> Model
@@ -134,7 +136,27 @@ def _rope_theta(cfg, fam):
 
 
 def load(model_dir):
+    if _deepseek().is_deepseek_dir(model_dir):  # DeepSeek lineage hook (tools/ref_deepseek.py)
+        return _deepseek().load(model_dir)
     return Model(model_dir)
+
+
+def _deepseek():
+    import ref_deepseek
+    return ref_deepseek
+
+
+def _is_deepseek(model):
+    return getattr(model, "family", None) in _deepseek().FAMILIES
+
+
+def selection_gap(model, layer, logits):
+    """Smallest gap between a token's k-th and (k+1)-th router score (logits here; selection
+    scores for the DeepSeek lineage, see ref_deepseek.selection_gaps) for the golden metadata."""
+    if _is_deepseek(model):
+        return _deepseek().selection_gaps(model, layer, logits)[0]
+    z = np.sort(logits, axis=-1)
+    return float((z[:, -model.k] - z[:, -model.k - 1]).min())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -222,6 +244,8 @@ def _moe(m, L, x, router):
 
 def forward(model, ids, routers=None, trace=False):
     """Log-probabilities [T, V] of one sequence; with trace=True also {layer: (logits, selected)}."""
+    if _is_deepseek(model):
+        return _deepseek().forward(model, ids, routers, trace)
     m = model
     routers = routers or {}
     ids = np.asarray(ids, dtype=np.int64)

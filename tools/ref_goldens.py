@@ -5,7 +5,8 @@
                                            (TESTDATA/hf/*/reference): log-probs and router logits
                                            within 1e-4 absolute
   ref_goldens.py --check TESTDATA          recompute the goldens and compare with the committed
-                                           TESTDATA/tiny-*/expected/golden.safetensors (stale?)
+                                           TESTDATA/tiny-*/expected/golden.safetensors (stale?),
+                                           and run tools/check_deepseek.py's self-checks
   ref_goldens.py --write-goldens TESTDATA  (re)write those goldens, deterministically
 
 A golden holds, for the first GOLDEN_SEQS records of TESTDATA/calibration.jsonl cut to
@@ -28,6 +29,9 @@ import ref_safetensors as st  # noqa: E402
 
 HF = ("hf-mixtral", "hf-olmoe", "hf-qwen2-moe", "hf-qwen3-moe")
 TINY = ("tiny-mixtral", "tiny-olmoe", "tiny-qwen2-moe", "tiny-qwen3-moe")
+# DeepSeek lineage (tools/gen_fixtures_deepseek.py, tools/ref_deepseek.py)
+TINY += ("tiny-deepseek-v3", "tiny-deepseek-v3-fp8", "tiny-kimi-k2", "tiny-kimi-k2-skewed-bias",
+         "tiny-deepseek-v2-lite", "tiny-deepseek-v2", "tiny-glm4-moe")
 GOLDEN_LENS = (20, 12)
 # 40 rather than 64: at --ctx >= 56 one tiny-mixtral token has its 2nd and 3rd router logits
 # 2.6e-8 apart, so f32 and float64 route it differently and the PPL moves by 5e-5 relative.
@@ -78,19 +82,40 @@ def golden(testdata, name):
         tensors[f"log_probs.{s}"] = rf.log_probs(m, ids).astype(np.float32)
     wins = rf.windows(data, PPL_CTX)
     total, count, gap = 0.0, 0, np.inf
+    ds = _DeepseekGaps(m) if rf._is_deepseek(m) else None
     for w in wins:
         lp, trace = rf.forward(m, w, trace=True)
         s, c = rf.scored_nll(lp, w)
         total, count = total + s, count + c
-        for logits, _ in trace.values():
-            z = np.sort(logits, axis=-1)
-            gap = min(gap, float((z[:, -m.k] - z[:, -m.k - 1]).min()))
+        for layer, (logits, _) in trace.items():
+            gap = min(gap, rf.selection_gap(m, layer, logits))
+            if ds is not None:
+                ds.add(layer, logits)
     nll = total / count
     meta = {"ppl": repr(math.exp(nll)), "nll_mean": repr(nll), "n_tokens_scored": str(count),
             "n_windows": str(len(wins)), "ctx": str(PPL_CTX), "data": "calibration.jsonl",
             "min_topk_gap": f"{gap:.3e}",
             "generator": "tools/ref_goldens.py --write-goldens (numpy float64)"}
+    if ds is not None:
+        meta.update(ds.meta())
     return tensors, meta
+
+
+class _DeepseekGaps:
+    """DeepSeek lineage: min_topk_gap is in selection units (sigmoid + bias; logits for softmax);
+    also record the smallest group-score gap and how many token-layers pick a masked-out expert
+    (where transformers' 0.0 fill and -inf differ)."""
+
+    def __init__(self, m):
+        self.m, self.group_gap, self.picks = m, np.inf, 0
+
+    def add(self, layer, logits):
+        _, g, p = rf._deepseek().selection_gaps(self.m, layer, logits)
+        self.group_gap, self.picks = min(self.group_gap, g), self.picks + p
+
+    def meta(self):
+        return {"min_group_gap": f"{self.group_gap:.3e}", "zero_fill_picks": str(self.picks),
+                "gap_units": "sigmoid + bias (noaux_tc) or logits (softmax scoring)"}
 
 
 def _golden_path(testdata, name):
@@ -147,6 +172,8 @@ def main():
         failures += write_goldens(a.testdata)
     if a.check:
         failures += check_goldens(a.testdata)
+        import check_deepseek  # DeepSeek lineage: routing, e4m3, FP8, YaRN, MLA self-checks
+        failures += check_deepseek.run(a.testdata)
     for f in failures:
         print("FAIL:", f)
     sys.exit(1 if failures else 0)

@@ -15,6 +15,8 @@ For every testdata/tiny-* checkpoint:
     sigma1/sigma2 of each expert matrix, and how many experts random inputs never route to.
 For testdata/bad: every case in cases.json must be rejected by the same checks, with a message
 that names the case's file and each of its names.
+DeepSeek-lineage fixtures and bad cases (deepseek_v3, kimi_k2, deepseek_v2, glm4_moe) are checked by
+tools/verify_deepseek.py through the hook at the end of this file.
 Usage: /usr/bin/python3 tools/verify_fixtures.py [TESTDATA]   (exit 0 when everything holds)
 """
 import json
@@ -183,6 +185,8 @@ def load(path, strict_writer=True):
         cfg = json.load(open(cp), object_pairs_hook=no_duplicates)
     except ValueError as e:
         raise Bad(f"config.json: not valid JSON ({e})")
+    if _deepseek_dir(path):
+        return _deepseek().load(path, strict_writer)
     facts, table = layout(cfg)
     ip = os.path.join(path, INDEX)
     if os.path.exists(ip):
@@ -233,6 +237,8 @@ def load(path, strict_writer=True):
 # ---------------------------------------------------------------- figures
 
 def check_good(path):
+    if _deepseek_dir(path):
+        return _deepseek().check_good(path)
     facts, vals, where, dtypes = load(path)
     want = json.load(open(os.path.join(path, "expected", "inspect.json")))
     assert want["family"] == facts["family"] and want["n_layers"] == facts["L"]
@@ -312,6 +318,24 @@ def check_bad(root):
         print(f"  {'ok  ' if ok else 'FAIL'} {c['dir']:26s} {msg}")
     print(f"bad: {len(cases)} cases, {len(cases) - failures} rejected with file and names in the message")
     return failures == 0
+
+
+# ---------------------------------------------------------------- DeepSeek lineage hook
+
+def _deepseek():
+    """tools/verify_deepseek.py, bound to this module (Bad, reader, need)."""
+    import verify_deepseek
+    verify_deepseek.bind(sys.modules[__name__])
+    return verify_deepseek
+
+
+def _deepseek_dir(path):
+    try:
+        with open(os.path.join(path, "config.json")) as f:
+            return json.load(f).get("model_type") in ("deepseek_v3", "kimi_k2", "deepseek_v2",
+                                                       "glm4_moe")
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def main():
