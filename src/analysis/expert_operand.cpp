@@ -24,7 +24,7 @@ std::string_view expert_matrix_name(ExpertMatrix m) { return kNames[static_cast<
 
 void load_expert_operand(const model::MoeModel& m, const model::MlpTensors& t, ExpertMatrix which,
                          ExpertOperand& op) {
-  const model::WeightReader reader(m.ckpt);
+  const model::WeightReader reader(m);
   // Only the matrices the choice needs: first = down, up or gate; second = up for gate_up.
   const model::MatrixRef& first = which == ExpertMatrix::kDown ? t.down
                                   : which == ExpertMatrix::kUp ? t.up

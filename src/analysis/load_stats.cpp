@@ -22,16 +22,25 @@ LoadStats load_stats(const int* selected, int n_tokens, int k, int n_experts) {
   return s;
 }
 
-LoadStats load_with(linalg::Backend& be, const model::RoutingRule& rule,
-                    const std::vector<float>& rows, const float* x, int n_tokens, int d,
-                    const float* router_bias, const float* selection_bias) {
-  const int E = rule.n_experts;
+model::Routes routes_of(linalg::Backend& be, const model::RoutingRule& rule,
+                        const RouterLayer& router, const float* x, int n_tokens) {
+  const int E = rule.n_experts, d = router.hidden;
   std::vector<float> logits(std::size_t(n_tokens) * E);
-  be.gemm(linalg::Trans::kNo, linalg::Trans::kYes, n_tokens, E, d, 1.0f, x, d, rows.data(), d, 0.0f,
-          logits.data(), E);
+  be.gemm(linalg::Trans::kNo, linalg::Trans::kYes, n_tokens, E, d, 1.0f, x, d, router.rows.data(),
+          d, 0.0f, logits.data(), E);
+  const auto or_null = [](const RouterBias& b) {
+    return b.values.empty() ? nullptr : b.values.data();
+  };
   model::Routes routes;
-  model::route(rule, logits.data(), n_tokens, router_bias, selection_bias, routes);
-  return load_stats(routes.experts.data(), n_tokens, rule.top_k, E);
+  model::route(rule, logits.data(), n_tokens, or_null(router.router_bias),
+               or_null(router.selection_bias), routes);
+  return routes;
+}
+
+LoadStats load_with(linalg::Backend& be, const model::RoutingRule& rule, const RouterLayer& router,
+                    const float* x, int n_tokens) {
+  const model::Routes r = routes_of(be, rule, router, x, n_tokens);
+  return load_stats(r.experts.data(), n_tokens, rule.top_k, rule.n_experts);
 }
 
 nlohmann::json to_json(const LoadStats& s) {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "analysis/router_set.hpp"
 #include "linalg/backend.hpp"
 #include "model/routing.hpp"
 
@@ -22,12 +23,14 @@ struct LoadStats {
 // From per-token selected experts [T, k].
 LoadStats load_stats(const int* selected, int n_tokens, int k, int n_experts);
 
-// The load router `rows` [E, d] gives router inputs x [T, d] under the family's routing rule
-// (the same model::route the forward pass uses). `router_bias` / `selection_bias` as route takes
-// them (null when the rule has none).
-LoadStats load_with(linalg::Backend& be, const model::RoutingRule& rule,
-                    const std::vector<float>& rows, const float* x, int n_tokens, int d,
-                    const float* router_bias = nullptr, const float* selection_bias = nullptr);
+// The load a router (rows and biases) gives router inputs x [T, d] under the family's routing
+// rule (the same model::route the forward pass uses).
+LoadStats load_with(linalg::Backend& be, const model::RoutingRule& rule, const RouterLayer& router,
+                    const float* x, int n_tokens);
+
+// The experts a router chooses for router inputs x [T, d] (and their weights).
+model::Routes routes_of(linalg::Backend& be, const model::RoutingRule& rule,
+                        const RouterLayer& router, const float* x, int n_tokens);
 
 nlohmann::json to_json(const LoadStats& s);
 

@@ -10,16 +10,26 @@
 
 namespace moerecal::analysis {
 
+// A router bias [E] as stored (empty tensor name: the family has none).
+struct RouterBias {
+  std::string tensor;
+  DType dtype = DType::kF32;
+  std::vector<float> values;
+};
+
 struct RouterLayer {
   int layer = 0;
   std::string tensor;  // Hugging Face name, verbatim
   DType dtype = DType::kF32;
   int n_experts = 0;
   int hidden = 0;
-  std::vector<float> rows;  // row-major [n_experts, hidden]
+  std::vector<float> rows;    // row-major [n_experts, hidden]
+  RouterBias router_bias;     // added to the logits (gpt-oss)
+  RouterBias selection_bias;  // chooses, does not weight (DeepSeek-V3)
 };
 
-// Reads every MoE layer's router, in layer order. Throws FormatError naming the tensor.
+// Reads every MoE layer's router (weight and biases), in layer order. Throws FormatError naming
+// the tensor.
 std::vector<RouterLayer> load_routers(const model::MoeModel& m);
 
 }  // namespace moerecal::analysis

@@ -44,7 +44,7 @@ bool weights_shared(const EvalSides& sides, nlohmann::json& notes) {
 
 // Both forward passes (in lockstep when the weights are shared); fills the selections.
 std::vector<std::vector<float>> run_both(const EvalSides& sides, RoutingSides& r,
-                                         const std::map<int, std::vector<float>>& cand_routers,
+                                         const std::map<int, engine::RouterWeights>& cand_routers,
                                          const std::vector<std::vector<int>>& windows,
                                          linalg::Backend& be, const EvalOptions& opt) {
   SelectionLog log_b, log_c;
@@ -77,12 +77,15 @@ nlohmann::json evaluate(const EvalSides& sides, const std::vector<std::vector<in
   r.shared = weights_shared(sides, notes);
   r.base_routers = analysis::load_routers(*sides.base);
   r.cand_routers = analysis::load_routers(*sides.cand);
-  std::map<int, std::vector<float>> cand_routers;  // given, else the candidate checkpoint's
+  std::map<int, engine::RouterWeights> cand_routers;  // given, else the candidate checkpoint's
   for (auto& c : r.cand_routers) {
     if (sides.cand_routers && sides.cand_routers->count(c.layer)) {
-      c.rows = sides.cand_routers->at(c.layer);
+      const engine::RouterWeights& given = sides.cand_routers->at(c.layer);
+      c.rows = given.rows;
+      c.router_bias.values = given.router_bias;
+      c.selection_bias.values = given.selection_bias;
     }
-    cand_routers[c.layer] = c.rows;
+    cand_routers[c.layer] = {c.rows, c.router_bias.values, c.selection_bias.values};
   }
   const auto h = run_both(sides, r, cand_routers, windows, be, opt);
   const PositionFigures f =

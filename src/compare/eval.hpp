@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "analysis/expert_operand.hpp"
+#include "engine/layer_weights.hpp"
 #include "linalg/backend.hpp"
 #include "linalg/principal.hpp"
 #include "model/model.hpp"
@@ -21,7 +22,7 @@ struct EvalSides {
   const model::MoeModel* cand = nullptr;  // may equal base when cand_routers is given
   // Candidate routers [E, d] by MoE layer replacing cand's own (calibrate --eval-data); layers
   // absent keep the checkpoint's router.
-  const std::map<int, std::vector<float>>* cand_routers = nullptr;
+  const std::map<int, engine::RouterWeights>* cand_routers = nullptr;
 };
 
 struct EvalOptions {

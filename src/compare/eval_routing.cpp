@@ -40,7 +40,7 @@ SideLayer side_layer(linalg::Backend& be, const model::MoeModel& m, const analys
   SideLayer s;
   s.load = analysis::load_stats(sel.data(), T, m.spec.top_k(), m.spec.n_experts());
   s.health = analysis::router_health(be, r, dirs);
-  const model::WeightReader reader(m.ckpt);
+  const model::WeightReader reader(m);
   const model::LayerTensors t = model::layer_tensors(m.spec, r.layer);
   for (int e = 0; e < m.spec.n_experts(); ++e) {
     if (s.load.load[e] == 0) s.wasted += expert_bytes(reader, t.moe.experts[e]);

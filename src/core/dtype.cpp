@@ -104,6 +104,29 @@ std::uint16_t f32_to_f16(float f) {
   return static_cast<std::uint16_t>(sign | (r >> 13));
 }
 
+float f8e4m3_to_f32(std::uint8_t code) {
+  static const std::array<float, 256> table = [] {
+    std::array<float, 256> t{};
+    for (int c = 0; c < 256; ++c) {
+      const std::uint32_t sign = std::uint32_t(c & 0x80) << 24;
+      const int exp = (c >> 3) & 0xf, man = c & 0x7;
+      float v;
+      if (exp == 0xf && man == 0x7) {
+        v = std::bit_cast<float>(sign | 0x7fc00000u);
+      } else if (exp == 0) {  // subnormal: man * 2^-9
+        v = static_cast<float>(man) * 0.001953125f;
+        if (sign) v = -v;
+      } else {
+        v = std::bit_cast<float>(sign | std::uint32_t(exp - 7 + 127) << 23 |
+                                 std::uint32_t(man) << 20);
+      }
+      t[c] = v;
+    }
+    return t;
+  }();
+  return table[code];
+}
+
 void widen_to_f32(DType t, const std::byte* src, float* dst, std::size_t n) {
   switch (t) {
     case DType::kF32:

@@ -49,6 +49,9 @@ std::uint16_t f32_to_bf16(float f);
 float f16_to_f32(std::uint16_t h);
 std::uint16_t f32_to_f16(float f);
 
+// FP8 e4m3fn (bias 7, no infinities, 0x7F/0xFF NaN, max 448, subnormals m * 2^-9).
+float f8e4m3_to_f32(std::uint8_t code);
+
 // Row converters: n elements of `src` (little-endian bytes of dtype t) to f32 and back.
 // t must be widenable; `src`/`dst` need no alignment.
 void widen_to_f32(DType t, const std::byte* src, float* dst, std::size_t n);

@@ -3,21 +3,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/ffn.hpp"
 #include "engine/ops.hpp"
 
 namespace moerecal::engine {
 namespace {
 
 using linalg::Trans;
-
-// y [T, n] = x [T, d] W^T (+ b), W [n, d]
-void linear(linalg::Backend& be, const float* x, int T, int d, const std::vector<float>& w, int n,
-            const std::vector<float>& b, float* y) {
-  be.gemm(Trans::kNo, Trans::kYes, T, n, d, 1.0f, x, d, w.data(), d, 0.0f, y, n);
-  if (b.empty()) return;
-  for (int t = 0; t < T; ++t)
-    for (int j = 0; j < n; ++j) y[std::size_t(t) * n + j] += b[j];
-}
 
 void qk_norm(const model::ModelSpec& s, const std::vector<float>& w, float* x, int T, int heads) {
   if (w.empty()) return;
@@ -37,8 +29,25 @@ void clip(float* x, std::size_t n, double c) {
 
 }  // namespace
 
+void attend_heads(linalg::Backend& be, const HeadLayout& h, int T, float scale, int window,
+                  float* o) {
+  const int group = h.n_heads / h.n_kv_heads, o_ld = h.n_heads * h.dv;
+  be.parallel_for(h.n_heads, [&](int i, linalg::Backend& hbe) {
+    const int g = i / group;
+    std::vector<float> scores(std::size_t(T) * T);
+    hbe.gemm(Trans::kNo, Trans::kYes, T, T, h.dk, scale, h.q + i * h.q_stride, h.q_ld,
+             h.k + g * h.k_stride, h.k_ld, 0.0f, scores.data(), T);
+    for (int r = 0; r < T; ++r) {
+      const int lo = window > 0 ? std::max(0, r - window + 1) : 0;
+      causal_softmax_row(scores.data() + std::size_t(r) * T, lo, r + 1, T);
+    }
+    hbe.gemm(Trans::kNo, Trans::kNo, T, h.dv, T, 1.0f, scores.data(), T, h.v + g * h.v_stride,
+             h.v_ld, 0.0f, o + i * h.dv, o_ld);
+  });
+}
+
 void attention(linalg::Backend& be, const model::ModelSpec& s, const AttentionWeights& w,
-               const std::vector<double>& inv_freq, const float* x, int T, float* out) {
+               const RopeTables& rope, const float* x, int T, float* out) {
   const model::AttentionSpec& a = s.attn;
   const int d = s.hidden, hd = a.head_dim, H = a.n_heads, KV = a.n_kv_heads;
   const int qw = H * hd, kw = KV * hd;
@@ -52,24 +61,13 @@ void attention(linalg::Backend& be, const model::ModelSpec& s, const AttentionWe
   clip(k.data(), k.size(), a.clip_qkv);
   clip(v.data(), v.size(), a.clip_qkv);
   for (int t = 0; t < T; ++t) {
-    rope_row(q.data() + std::size_t(t) * qw, H, hd, t, inv_freq);
-    rope_row(k.data() + std::size_t(t) * kw, KV, hd, t, inv_freq);
+    apply_rope(q.data() + std::size_t(t) * qw, H, hd, 0, t, rope);
+    apply_rope(k.data() + std::size_t(t) * kw, KV, hd, 0, t, rope);
   }
   std::vector<float> o(std::size_t(T) * qw);
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  // Each head writes its own columns of o.
-  be.parallel_for(H, [&](int h, linalg::Backend& hbe) {
-    const int g = h / (H / KV);
-    std::vector<float> scores(std::size_t(T) * T);
-    hbe.gemm(Trans::kNo, Trans::kYes, T, T, hd, scale, q.data() + h * hd, qw, k.data() + g * hd, kw,
-             0.0f, scores.data(), T);
-    for (int i = 0; i < T; ++i) {
-      const int lo = a.sliding_window > 0 ? std::max(0, i - a.sliding_window + 1) : 0;
-      causal_softmax_row(scores.data() + std::size_t(i) * T, lo, i + 1, T);
-    }
-    hbe.gemm(Trans::kNo, Trans::kNo, T, hd, T, 1.0f, scores.data(), T, v.data() + g * hd, kw, 0.0f,
-             o.data() + h * hd, qw);
-  });
+  attend_heads(be, {H, KV, hd, hd, q.data(), qw, hd, k.data(), kw, hd, v.data(), kw, hd}, T, scale,
+               a.sliding_window, o.data());
   std::vector<float> y(std::size_t(T) * d);
   linear(be, o.data(), T, qw, w.o, d, w.o_bias, y.data());
   for (std::size_t i = 0; i < y.size(); ++i) out[i] += y[i];

@@ -4,6 +4,14 @@
 
 namespace moerecal::engine {
 
+void linear(linalg::Backend& be, const float* x, int T, int d, const std::vector<float>& w, int n,
+            const std::vector<float>& b, float* y) {
+  be.gemm(linalg::Trans::kNo, linalg::Trans::kYes, T, n, d, 1.0f, x, d, w.data(), d, 0.0f, y, n);
+  if (b.empty()) return;
+  for (int t = 0; t < T; ++t)
+    for (int j = 0; j < n; ++j) y[std::size_t(t) * n + j] += b[j];
+}
+
 void swiglu_add(linalg::Backend& be, const Mlp& w, const float* x, int n, int d, const float* scale,
                 float* out) {
   using linalg::Trans;

@@ -13,8 +13,7 @@ namespace {
 
 std::vector<float> embed(const model::MoeModel& m, const std::vector<std::vector<int>>& seqs) {
   const int d = m.spec.hidden, V = m.spec.vocab;
-  const std::vector<float> table =
-      model::WeightReader(m.ckpt).read(model::model_tensors(m.spec).embed);
+  const std::vector<float> table = model::WeightReader(m).read(model::model_tensors(m.spec).embed);
   std::vector<float> h;
   for (std::size_t s = 0; s < seqs.size(); ++s) {
     for (std::size_t t = 0; t < seqs[s].size(); ++t) {
@@ -33,7 +32,7 @@ std::vector<float> embed(const model::MoeModel& m, const std::vector<std::vector
 
 // One layer (weights already loaded) on the hidden states h of all sequences.
 void run_layer(const model::MoeModel& m, linalg::Backend& be, int layer,
-               const std::vector<std::vector<int>>& seqs, const std::vector<double>& inv_freq,
+               const std::vector<std::vector<int>>& seqs, const RopeTables& rope,
                const ForwardOptions& opt, const LayerWeights& w, std::vector<float>& h) {
   const model::ModelSpec& s = m.spec;
   const int d = s.hidden;
@@ -41,9 +40,10 @@ void run_layer(const model::MoeModel& m, linalg::Backend& be, int layer,
   std::vector<float> x(h.size());
   rms_norm(h.data(), w.input_norm.data(), x.data(), T, d, s.rms_eps);
   std::size_t off = 0;
+  const auto attend = s.attn.kind == model::AttentionKind::kMla ? mla_attention : attention;
   for (const auto& seq : seqs) {
-    attention(be, s, w.attn, inv_freq, x.data() + off * d, static_cast<int>(seq.size()),
-              h.data() + off * d);
+    attend(be, s, w.attn, rope, x.data() + off * d, static_cast<int>(seq.size()),
+           h.data() + off * d);
     off += seq.size();
   }
   rms_norm(h.data(), w.post_norm.data(), x.data(), T, d, s.rms_eps);
@@ -51,7 +51,7 @@ void run_layer(const model::MoeModel& m, linalg::Backend& be, int layer,
     swiglu_add(be, w.dense, x.data(), static_cast<int>(T), d, nullptr, h.data());
     return;
   }
-  const std::vector<float>* router = &w.router;
+  const RouterWeights* router = &w.router;
   if (opt.routers && opt.routers->count(layer)) router = &opt.routers->at(layer);
   if (opt.observer) {
     if (const auto* r = opt.observer->router_for(layer, w, x.data(), static_cast<int>(T)))
@@ -77,17 +77,16 @@ std::vector<std::vector<float>> run_layers_lockstep(const model::MoeModel& m, li
   }
   MR_ASSERT(!streams.empty());
   std::vector<std::vector<float>> hs(streams.size(), embed(m, seqs));
-  const std::vector<double> inv_freq = rope_inv_freq(s.attn.rope.theta, s.attn.rope.dim);
+  const RopeTables rope = rope_tables(s.attn.rope);
   LayerWeights w;  // one layer resident, its buffers reused by the next
   for (int layer = 0; layer < s.n_layers; ++layer) {
     if (streams.front().on_layer) streams.front().on_layer(layer, s.n_layers);
     load_layer(m, layer, w);
     for (std::size_t i = 0; i < streams.size(); ++i) {
-      run_layer(m, be, layer, seqs, inv_freq, streams[i], w, hs[i]);
+      run_layer(m, be, layer, seqs, rope, streams[i], w, hs[i]);
     }
   }
-  const std::vector<float> norm =
-      model::WeightReader(m.ckpt).read(model::model_tensors(s).final_norm);
+  const std::vector<float> norm = model::WeightReader(m).read(model::model_tensors(s).final_norm);
   for (auto& h : hs) {
     rms_norm(h.data(), norm.data(), h.data(), h.size() / s.hidden, s.hidden, s.rms_eps);
   }

@@ -27,12 +27,12 @@ struct RouterEvent {
 class Observer {
  public:
   virtual ~Observer() = default;
-  // Before routing layer `layer`: may return the router [E, d] to use for these inputs x [T, d]
-  // (sequential calibration), or nullptr to keep the current one. The pointer must stay valid
-  // until the layer is done. `w` is the layer's weights as the engine holds them (f32), valid
-  // during the call.
-  virtual const std::vector<float>* router_for(int layer, const LayerWeights& w, const float* x,
-                                               int n_tokens) {
+  // Before routing layer `layer`: may return the router (rows [E, d] and biases) to use for these
+  // inputs x [T, d] (sequential calibration), or nullptr to keep the current one. The pointer
+  // must stay valid until the layer is done. `w` is the layer's weights as the engine holds them
+  // (f32), valid during the call.
+  virtual const RouterWeights* router_for(int layer, const LayerWeights& w, const float* x,
+                                          int n_tokens) {
     return nullptr;
   }
   virtual void on_router(const RouterEvent& ev) {}
@@ -40,8 +40,8 @@ class Observer {
 
 struct ForwardOptions {
   Observer* observer = nullptr;
-  // Router matrices [E, d] replacing the checkpoint's, by layer (candidate routers).
-  const std::map<int, std::vector<float>>* routers = nullptr;
+  // Routers replacing the checkpoint's, by layer (candidate routers).
+  const std::map<int, RouterWeights>* routers = nullptr;
   // Called as each layer starts: (layer index, number of layers).
   std::function<void(int, int)> on_layer;
 };

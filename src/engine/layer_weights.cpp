@@ -9,7 +9,7 @@ void load_mlp(const model::MoeModel& m, const model::MlpTensors& t, Mlp& out) {
     out = Mlp{};
     return;
   }
-  const model::WeightReader r(m.ckpt);
+  const model::WeightReader r(m);
   r.read(t.gate, out.gate);
   r.read(t.up, out.up);
   r.read(t.down, out.down);
@@ -17,7 +17,7 @@ void load_mlp(const model::MoeModel& m, const model::MlpTensors& t, Mlp& out) {
 }
 
 void load_layer(const model::MoeModel& m, int layer, LayerWeights& w) {
-  const model::WeightReader r(m.ckpt);
+  const model::WeightReader r(m);
   w.tensors = model::layer_tensors(m.spec, layer);
   const model::LayerTensors& t = w.tensors;
   r.read(t.input_norm, w.input_norm);
@@ -33,8 +33,18 @@ void load_layer(const model::MoeModel& m, int layer, LayerWeights& w) {
   r.read(t.attn.o.bias, a.o_bias);
   r.read(t.attn.q_norm, a.q_norm);
   r.read(t.attn.k_norm, a.k_norm);
+  r.read(t.attn.q_a.weight, a.q_a);
+  r.read(t.attn.q_a.bias, a.q_a_bias);
+  r.read(t.attn.q_a_norm, a.q_a_norm);
+  r.read(t.attn.q_b.weight, a.q_b);
+  r.read(t.attn.kv_a.weight, a.kv_a);
+  r.read(t.attn.kv_a.bias, a.kv_a_bias);
+  r.read(t.attn.kv_a_norm, a.kv_a_norm);
+  r.read(t.attn.kv_b.weight, a.kv_b);
   load_mlp(m, t.dense, w.dense);
-  r.read(t.moe.router, w.router);
+  r.read(t.moe.router, w.router.rows);
+  r.read(t.moe.router_bias, w.router.router_bias);
+  r.read(t.moe.selection_bias, w.router.selection_bias);
   w.experts.resize(t.moe.experts.size());
   for (std::size_t e = 0; e < t.moe.experts.size(); ++e)
     load_mlp(m, t.moe.experts[e], w.experts[e]);

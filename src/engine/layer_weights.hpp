@@ -17,13 +17,21 @@ struct Mlp {
 
 struct AttentionWeights {
   std::vector<float> q, k, v, o, q_bias, k_bias, v_bias, o_bias, q_norm, k_norm;
+  // MLA (DeepSeek)
+  std::vector<float> q_a, q_a_bias, q_a_norm, q_b, kv_a, kv_a_bias, kv_a_norm, kv_b;
+};
+
+// A router as the engine runs it: rows [E, d], and the biases its routing rule uses ([E] each,
+// empty when the rule has none).
+struct RouterWeights {
+  std::vector<float> rows, router_bias, selection_bias;
 };
 
 struct LayerWeights {
   model::LayerTensors tensors;  // what was read, by name
   std::vector<float> input_norm, post_norm;
   AttentionWeights attn;
-  std::vector<float> router;       // [E, d]; empty for a dense layer
+  RouterWeights router;            // rows empty for a dense layer
   std::vector<Mlp> experts;        // routed experts
   Mlp dense;                       // dense layer MLP
   Mlp shared;                      // shared expert

@@ -11,7 +11,7 @@ namespace moerecal::engine {
 LmHead::LmHead(const model::MoeModel& m)
     : vocab(m.spec.vocab),
       hidden(m.spec.hidden),
-      weight(model::WeightReader(m.ckpt).read(model::model_tensors(m.spec).lm_head)) {}
+      weight(model::WeightReader(m).read(model::model_tensors(m.spec).lm_head)) {}
 
 LogProbChunks::LogProbChunks(const LmHead& head, const std::vector<float>& hidden,
                              const std::vector<std::size_t>& rows, std::size_t chunk)

@@ -54,16 +54,20 @@ void shared_expert(linalg::Backend& be, const LayerWeights& w, const float* x, i
   swiglu_add(be, w.shared, x, T, d, gate.data(), out);
 }
 
+const float* or_null(const std::vector<float>& v) { return v.empty() ? nullptr : v.data(); }
+
 }  // namespace
 
 void moe_block(linalg::Backend& be, const model::ModelSpec& s, const LayerWeights& w,
-               const std::vector<float>& router, int layer, const float* x, int T, float* out,
+               const RouterWeights& router, int layer, const float* x, int T, float* out,
                Observer* observer) {
   const int d = s.hidden, E = s.n_experts();
   std::vector<float> logits(std::size_t(T) * E);
-  be.gemm(Trans::kNo, Trans::kYes, T, E, d, 1.0f, x, d, router.data(), d, 0.0f, logits.data(), E);
+  be.gemm(Trans::kNo, Trans::kYes, T, E, d, 1.0f, x, d, router.rows.data(), d, 0.0f, logits.data(),
+          E);
   model::Routes routes;
-  model::route(s.routing, logits.data(), T, nullptr, nullptr, routes);
+  model::route(s.routing, logits.data(), T, or_null(router.router_bias),
+               or_null(router.selection_bias), routes);
   if (observer) {
     observer->on_router({layer, T, x, logits.data(), routes.experts.data(), routes.weights.data()});
   }

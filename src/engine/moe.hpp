@@ -12,7 +12,7 @@ namespace moerecal::engine {
 
 // x: [T, d] router inputs; adds the block's output into out [T, d]; reports to the observer.
 void moe_block(linalg::Backend& be, const model::ModelSpec& s, const LayerWeights& w,
-               const std::vector<float>& router, int layer, const float* x, int T, float* out,
+               const RouterWeights& router, int layer, const float* x, int T, float* out,
                Observer* observer);
 
 }  // namespace moerecal::engine

@@ -39,28 +39,4 @@ void log_softmax_row(const float* x, float* out, int d) {
 
 float silu(float x) { return x / (1.0f + std::exp(-x)); }
 
-std::vector<double> rope_inv_freq(double theta, int dim) {
-  std::vector<double> f(dim / 2);
-  for (int i = 0; i < dim / 2; ++i) {
-    // computed as torch does: 1 / theta^(arange(0, dim, 2) / dim) in fp32
-    const float e = static_cast<float>(2 * i) / static_cast<float>(dim);
-    f[i] = static_cast<double>(1.0f / std::pow(static_cast<float>(theta), e));
-  }
-  return f;
-}
-
-void rope_row(float* x, int heads, int hd, int pos, const std::vector<double>& inv_freq) {
-  const int half = hd / 2;
-  for (int i = 0; i < half; ++i) {
-    const float angle = static_cast<float>(pos) * static_cast<float>(inv_freq[i]);
-    const float c = std::cos(angle), s = std::sin(angle);
-    for (int h = 0; h < heads; ++h) {
-      float* v = x + std::size_t(h) * hd;
-      const float a = v[i], b = v[i + half];
-      v[i] = a * c - b * s;
-      v[i + half] = b * c + a * s;
-    }
-  }
-}
-
 }  // namespace moerecal::engine

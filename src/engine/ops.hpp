@@ -2,7 +2,6 @@
 #pragma once
 
 #include <cstddef>
-#include <vector>
 
 namespace moerecal::engine {
 
@@ -17,12 +16,5 @@ void causal_softmax_row(float* x, int lo, int hi, int n);
 void log_softmax_row(const float* x, float* out, int d);
 
 float silu(float x);
-
-// Rotary embedding (rotate_half convention) on a row of `heads` heads of width hd at position
-// pos: dimension i pairs with i + hd/2, angle pos * inv_freq[i].
-void rope_row(float* x, int heads, int hd, int pos, const std::vector<double>& inv_freq);
-
-// inv_freq[i] = theta^(-2i/dim), i < dim/2.
-std::vector<double> rope_inv_freq(double theta, int dim);
 
 }  // namespace moerecal::engine

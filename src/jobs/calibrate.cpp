@@ -69,7 +69,7 @@ nlohmann::json new_entry(const CalibrateRequest& r, const Context& ctx, const st
 // `files`. Returns the gate's verdict.
 bool add_eval(const CalibrateRequest& r, const model::MoeModel& m,
               const lineage::RouterPayloads& payloads,
-              const std::map<int, std::vector<float>>& routers, const Context& ctx,
+              const std::map<int, engine::RouterWeights>& routers, const Context& ctx,
               nlohmann::json& entry, std::map<std::string, std::string>& files) {
   DataRequest data = r.data;
   data.file = r.eval_data.file;
@@ -102,12 +102,13 @@ CalibrateResult calibrate(const CalibrateRequest& r, const Context& ctx) {
   const auto outs = run_method(r, m, layers, *be, calibration);
   CalibrateResult res{new_entry(r, ctx, be->name(), layers, calibration), true};
   lineage::RouterPayloads payloads;
-  std::map<int, std::vector<float>> routers;
+  std::map<int, engine::RouterWeights> routers;
   for (const auto& o : outs) {
     res.entry["layers"].push_back(recal::to_json(o));
     if (!o.changed) continue;
     payloads[o.before.tensor] = o.after_bytes;
-    routers[o.before.layer] = o.after.rows;
+    routers[o.before.layer] = {o.after.rows, o.after.router_bias.values,
+                               o.after.selection_bias.values};
   }
   std::map<std::string, std::string> files;
   if (!r.eval_data.file.empty())

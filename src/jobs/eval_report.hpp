@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/layer_weights.hpp"
 #include "jobs/jobs.hpp"
 #include "model/model.hpp"
 
@@ -18,7 +19,7 @@ struct EvalSource {
   const model::MoeModel* model = nullptr;
   std::filesystem::path path;
   std::string router_id;
-  const std::map<int, std::vector<float>>* routers = nullptr;  // overrides (calibrate)
+  const std::map<int, engine::RouterWeights>* routers = nullptr;  // overrides (calibrate)
 };
 
 nlohmann::json eval_report(const EvalSource& base, const EvalSource& cand, const DataRequest& data,

@@ -5,9 +5,12 @@
 #include "core/error.hpp"
 #include "model/model.hpp"
 #include "model/tensors.hpp"
+#include "model/weights.hpp"
 
 namespace moerecal::model {
 namespace {
+
+using Problems = std::vector<std::string>;
 
 // Where a problem with `name` should be reported: its shard, else the file that should hold it.
 std::string locate(const io::Checkpoint& ckpt, const std::string& name) {
@@ -17,43 +20,84 @@ std::string locate(const io::Checkpoint& ckpt, const std::string& name) {
   return (ckpt.dir() / f).string();
 }
 
-void check_finite(const io::Checkpoint& ckpt, const std::string& name,
-                  std::vector<std::string>& problems) {
+std::string at(const io::Checkpoint& ckpt, const std::string& name) {
+  return locate(ckpt, name) + ": tensor '" + name + "'";
+}
+
+void check_finite(const io::Checkpoint& ckpt, const std::string& name, Problems& problems) {
   const std::vector<float> v = ckpt.read_f32(name);
   for (std::size_t i = 0; i < v.size(); ++i) {
     if (!std::isfinite(v[i])) {
-      problems.push_back(locate(ckpt, name) + ": tensor '" + name + "': element " +
-                         std::to_string(i) + " is " + std::to_string(v[i]) +
-                         " (expected finite router weights)");
+      problems.push_back(at(ckpt, name) + ": element " + std::to_string(i) + " is " +
+                         std::to_string(v[i]) + " (expected finite router weights)");
       return;
     }
   }
 }
 
-void check_one(const io::Checkpoint& ckpt, const TensorRef& t, std::vector<std::string>& problems) {
-  const io::TensorRef r = ckpt.find(t.name);
-  if (r.file == nullptr) {
-    problems.push_back(locate(ckpt, t.name) + ": tensor '" + t.name + "' not found (expected " +
-                       io::shape_string(t.shape) + " from config.json)");
+// An F8_E4M3 matrix: the config must declare FP8 and its scale_inv sibling must fit its blocks.
+void check_fp8(const ModelSpec& s, const io::Checkpoint& ckpt, const TensorRef& t,
+               std::set<std::string>& names, Problems& problems) {
+  if (s.fp8.block_rows == 0) {
+    problems.push_back((ckpt.dir() / "config.json").string() + ": no 'quantization_config', but " +
+                       at(ckpt, t.name) +
+                       " is F8_E4M3 (expected quantization_config with quant_method fp8)");
     return;
   }
-  if (r.info->shape != t.shape) {
-    problems.push_back(locate(ckpt, t.name) + ": tensor '" + t.name + "': shape " +
-                       io::shape_string(r.info->shape) + " (expected " + io::shape_string(t.shape) +
+  const std::string scale = scale_inv_name(t.name);
+  names.insert(scale);
+  const io::TensorRef r = ckpt.find(scale);
+  const Shape want = {(t.shape[0] + s.fp8.block_rows - 1) / s.fp8.block_rows,
+                      (t.shape[1] + s.fp8.block_cols - 1) / s.fp8.block_cols};
+  if (r.file == nullptr) {
+    problems.push_back(at(ckpt, scale) + " not found (the block scales of F8_E4M3 '" + t.name +
+                       "', expected " + io::shape_string(want) + ")");
+  } else if (r.info->shape != want || !is_widenable(r.info->dtype)) {
+    problems.push_back(at(ckpt, scale) + ": " + std::string(dtype_name(r.info->dtype)) + " " +
+                       io::shape_string(r.info->shape) + " (expected F32 " +
+                       io::shape_string(want) + ": " + std::to_string(s.fp8.block_rows) + "x" +
+                       std::to_string(s.fp8.block_cols) + " blocks of " +
+                       io::shape_string(t.shape) + ")");
+  } else {
+    const std::vector<float> v = ckpt.read_f32(scale);
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (!std::isfinite(v[i])) {
+        problems.push_back(at(ckpt, scale) + ": element " + std::to_string(i) + " is " +
+                           std::to_string(v[i]) + " (expected finite scales)");
+        return;
+      }
+    }
+  }
+}
+
+void check_one(const ModelSpec& s, const io::Checkpoint& ckpt, const TensorRef& t,
+               std::set<std::string>& names, Problems& problems) {
+  const io::TensorRef r = ckpt.find(t.name);
+  if (r.file == nullptr) {
+    problems.push_back(at(ckpt, t.name) + " not found (expected " + io::shape_string(t.shape) +
                        " from config.json)");
+  } else if (r.info->shape != t.shape) {
+    problems.push_back(at(ckpt, t.name) + ": shape " + io::shape_string(r.info->shape) +
+                       " (expected " + io::shape_string(t.shape) + " from config.json)");
+  } else if (t.matrix && r.info->dtype == DType::kF8E4M3) {
+    check_fp8(s, ckpt, t, names, problems);
   } else if (!is_widenable(r.info->dtype)) {
-    problems.push_back(locate(ckpt, t.name) + ": tensor '" + t.name + "': dtype " +
-                       std::string(dtype_name(r.info->dtype)) + " (expected F32, F16 or BF16)");
+    problems.push_back(at(ckpt, t.name) + ": dtype " + std::string(dtype_name(r.info->dtype)) +
+                       (t.matrix ? " (expected F32, F16, BF16 or block-scaled F8_E4M3)"
+                                 : " (expected F32, F16 or BF16)"));
   }
 }
 
 // Expert tensors beyond n_experts mean the config and the weights disagree on the expert count.
-void check_extra_experts(const io::Checkpoint& ckpt, const std::set<std::string>& expected,
-                         std::vector<std::string>& problems) {
+// Stored layers past the model's (multi-token prediction) are not run and not checked.
+void check_extra_experts(const ModelSpec& s, const io::Checkpoint& ckpt,
+                         const std::set<std::string>& expected, Problems& problems) {
   for (const std::string& name : ckpt.tensor_names()) {
+    const auto layer = layer_of(name);
+    if (layer && *layer >= s.n_layers && *layer < s.n_layers + s.extra_layers) continue;
     if (is_expert_tensor(name) && !expected.count(name)) {
-      problems.push_back(locate(ckpt, name) + ": tensor '" + name +
-                         "' is not expected by config.json (expert count or layer mismatch)");
+      problems.push_back(at(ckpt, name) +
+                         " is not expected by config.json (expert count or layer mismatch)");
     }
   }
 }
@@ -61,17 +105,15 @@ void check_extra_experts(const io::Checkpoint& ckpt, const std::set<std::string>
 }  // namespace
 
 void check_checkpoint(const ModelSpec& spec, const io::Checkpoint& ckpt) {
-  std::vector<std::string> problems;
+  Problems problems;
   std::set<std::string> names;
   for_each_tensor(spec, [&](const TensorRef& t) {
     names.insert(t.name);
-    check_one(ckpt, t, problems);
+    check_one(spec, ckpt, t, names, problems);
   });
-  check_extra_experts(ckpt, names, problems);
+  check_extra_experts(spec, ckpt, names, problems);
   if (problems.empty()) {
-    for (int layer : spec.moe_layers) {
-      check_finite(ckpt, layer_tensors(spec, layer).moe.router.name, problems);
-    }
+    for (const std::string& name : router_tensor_names(spec)) check_finite(ckpt, name, problems);
   }
   if (!problems.empty()) throw ShapeError(join_problems(problems));
 }

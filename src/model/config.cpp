@@ -4,6 +4,7 @@
 #include "core/error.hpp"
 #include "model/family.hpp"
 #include "model/model.hpp"
+#include "model/rope_config.hpp"
 
 namespace moerecal::model {
 namespace {
@@ -16,7 +17,6 @@ void read_common(const ConfigReader& cfg, ModelSpec& s) {
   s.vocab = cfg.require_int({"vocab_size"});
   s.routing.top_k = cfg.require_int({"num_experts_per_tok"});
   s.rms_eps = cfg.number_or("rms_norm_eps", 1e-6);
-  s.attn.rope.theta = cfg.rope_theta_or(10000.0);
   s.tie_word_embeddings = cfg.bool_or("tie_word_embeddings", false);
   if (s.attn.n_heads == 0 || s.hidden == 0 || s.n_layers == 0) {
     throw FormatError(std::string(cfg.label()) +
@@ -56,6 +56,7 @@ ModelSpec parse_config(const nlohmann::json& config, std::string_view label) {
       s.family = f;
       s.model_type = type;
       read_common(cfg, s);
+      read_rope(cfg, 10000.0, s.attn.rope);
       f->read_config(cfg, s);
       if (s.attn.rope.dim == 0) s.attn.rope.dim = s.attn.head_dim;
       validate(cfg, s);

@@ -96,6 +96,12 @@ std::string ConfigReader::require_string(std::string_view key) const {
   return v->get<std::string>();
 }
 
+std::string ConfigReader::string_or(std::string_view key, std::string fallback) const {
+  std::string found;
+  if (lookup({key}, &found) == nullptr) return fallback;
+  return require_string(key);
+}
+
 double ConfigReader::rope_theta_or(double fallback) const {
   auto it = config_.find("rope_parameters");
   if (it != config_.end() && it->is_object() && it->contains("rope_theta")) {
@@ -104,6 +110,13 @@ double ConfigReader::rope_theta_or(double fallback) const {
     return v.get<double>();
   }
   return number_or("rope_theta", fallback);
+}
+
+const nlohmann::json* ConfigReader::object_or_null(std::string_view key) const {
+  std::string found;
+  const nlohmann::json* v = lookup({key}, &found);
+  if (v != nullptr && !v->is_object()) fail(key, "an object or null");
+  return v;
 }
 
 }  // namespace moerecal::model

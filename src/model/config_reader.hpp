@@ -22,8 +22,13 @@ class ConfigReader {
   bool bool_or(std::string_view key, bool fallback) const;
   std::vector<int> int_list_or(std::string_view key) const;
   std::string require_string(std::string_view key) const;
+  std::string string_or(std::string_view key, std::string fallback) const;
   // "rope_theta", or transformers v5's "rope_parameters": {"rope_theta": ...}.
   double rope_theta_or(double fallback) const;
+  // The object under `key`, or null when the key is absent or null; FormatError when it is
+  // something else.
+  const nlohmann::json* object_or_null(std::string_view key) const;
+  const nlohmann::json& json() const { return config_; }
   std::string_view label() const { return label_; }
 
  private:

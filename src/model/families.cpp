@@ -2,10 +2,11 @@
 
 namespace moerecal::model {
 
-extern const Family kMixtral, kOlmoe, kQwen2Moe, kQwen3Moe;
+extern const Family kMixtral, kOlmoe, kQwen2Moe, kQwen3Moe, kDeepseekV3, kDeepseekV2, kGlm4Moe;
 
 const std::vector<const Family*>& families() {
-  static const std::vector<const Family*> table = {&kMixtral, &kOlmoe, &kQwen2Moe, &kQwen3Moe};
+  static const std::vector<const Family*> table = {
+      &kMixtral, &kOlmoe, &kQwen2Moe, &kQwen3Moe, &kDeepseekV3, &kDeepseekV2, &kGlm4Moe};
   return table;
 }
 

@@ -10,7 +10,7 @@ void read_mixtral(const ConfigReader& cfg, ModelSpec& s) {
   s.expert_width = cfg.require_int({"intermediate_size"});
   s.routing.renormalize = true;  // Mixtral always renormalises the top-k weights
   s.attn.sliding_window = cfg.int_or({"sliding_window"}, 0);
-  s.attn.rope.theta = cfg.rope_theta_or(1e6);
+  s.attn.rope.theta = cfg.rope_theta_or(1e6);  // Mixtral's default theta
   s.rms_eps = cfg.number_or("rms_norm_eps", 1e-5);
   for (int i = 0; i < s.n_layers; ++i) s.moe_layers.push_back(i);
 }

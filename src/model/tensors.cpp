@@ -9,14 +9,10 @@ namespace moerecal::model {
 namespace {
 
 MatrixRef matrix(std::string name, int rows, int cols) {
-  return {{std::move(name), {rows, cols}}, rows, cols};
+  return {{std::move(name), {rows, cols}, true}, rows, cols};
 }
 
-LinearRef linear(const std::string& prefix, int out, int in, bool bias) {
-  LinearRef l{matrix(prefix + ".weight", out, in), {}};
-  if (bias) l.bias = {prefix + ".bias", {out}};
-  return l;
-}
+using naming::linear;
 
 AttentionTensors gqa_attention(const ModelSpec& s, const std::string& p) {
   const AttentionSpec& a = s.attn;
@@ -39,19 +35,27 @@ void visit_mlp(const MlpTensors& m, const std::function<void(const TensorRef&)>&
   for (const MatrixRef* x : {&m.gate, &m.up, &m.down}) fn(x->tensor);
 }
 
+void visit_attention(const AttentionTensors& a, const std::function<void(const TensorRef&)>& fn) {
+  const auto opt = [&](const TensorRef& r) {
+    if (!r.empty()) fn(r);
+  };
+  const LinearRef* all[] = {&a.q, &a.k, &a.v, &a.o, &a.q_a, &a.q_b, &a.kv_a, &a.kv_b};
+  for (const LinearRef* l : all) opt(l->weight.tensor);
+  for (const LinearRef* l : all) opt(l->bias);
+  for (const TensorRef* n : {&a.q_norm, &a.k_norm, &a.q_a_norm, &a.kv_a_norm}) opt(*n);
+}
+
 void visit_layer(const LayerTensors& t, const std::function<void(const TensorRef&)>& fn) {
   const auto opt = [&](const TensorRef& r) {
     if (!r.empty()) fn(r);
   };
   fn(t.input_norm);
-  const auto& a = t.attn;
-  for (const LinearRef* l : {&a.q, &a.k, &a.v, &a.o}) fn(l->weight.tensor);
-  for (const LinearRef* l : {&a.q, &a.k, &a.v, &a.o}) opt(l->bias);
-  opt(t.attn.q_norm);
-  opt(t.attn.k_norm);
+  visit_attention(t.attn, fn);
   fn(t.post_norm);
   visit_mlp(t.dense, fn);
   opt(t.moe.router);
+  opt(t.moe.router_bias);
+  opt(t.moe.selection_bias);
   for (const MlpTensors& e : t.moe.experts) visit_mlp(e, fn);
   visit_mlp(t.moe.shared, fn);
   opt(t.moe.shared_gate);
@@ -60,6 +64,12 @@ void visit_layer(const LayerTensors& t, const std::function<void(const TensorRef
 }  // namespace
 
 namespace naming {
+
+LinearRef linear(const std::string& prefix, int out, int in, bool bias) {
+  LinearRef l{matrix(prefix + ".weight", out, in), {}};
+  if (bias) l.bias = {prefix + ".bias", {out}};
+  return l;
+}
 
 std::string layer_prefix(int layer) { return "model.layers." + std::to_string(layer) + "."; }
 
@@ -98,9 +108,25 @@ ModelTensors model_tensors(const ModelSpec& s) {
 
 std::vector<std::string> router_tensor_names(const ModelSpec& s) {
   std::vector<std::string> out;
-  for (int layer : s.moe_layers) out.push_back(layer_tensors(s, layer).moe.router.name);
+  for (int layer : s.moe_layers) {
+    const MoeTensors m = layer_tensors(s, layer).moe;
+    for (const TensorRef* t : {&m.router, &m.router_bias, &m.selection_bias}) {
+      if (!t->empty()) out.push_back(t->name);
+    }
+  }
   return out;
 }
+
+RouterPart router_part(std::string_view name) {
+  constexpr std::string_view kSelection = "e_score_correction_bias", kBias = ".bias";
+  const auto ends = [&](std::string_view suffix) {
+    return name.size() >= suffix.size() && name.substr(name.size() - suffix.size()) == suffix;
+  };
+  if (ends(kSelection)) return RouterPart::kSelectionBias;
+  return ends(kBias) ? RouterPart::kRouterBias : RouterPart::kWeight;
+}
+
+std::string scale_inv_name(const std::string& weight_name) { return weight_name + "_scale_inv"; }
 
 void for_each_tensor(const ModelSpec& s, const std::function<void(const TensorRef&)>& fn) {
   std::set<std::string> seen;

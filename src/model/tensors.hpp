@@ -19,11 +19,13 @@ using Shape = std::vector<std::int64_t>;
 struct TensorRef {
   std::string name;
   Shape shape;
+  bool matrix = false;  // a weight matrix: may be stored block-scaled (FP8) as well as float
   bool empty() const { return name.empty(); }
 };
 
 // A matrix in nn.Linear orientation [rows = out, cols = in] as the math uses it, and the stored
-// tensor that holds it (today always the whole tensor, stored [out, in] in F32/F16/BF16).
+// tensor that holds it: the whole tensor, stored [out, in] in F32/F16/BF16 or as block-scaled
+// F8_E4M3 with its scale_inv sibling.
 struct MatrixRef {
   TensorRef tensor;
   int rows = 0;
@@ -37,8 +39,11 @@ struct LinearRef {
 };
 
 struct AttentionTensors {
-  LinearRef q, k, v, o;
+  LinearRef q, k, v, o;      // GQA; MLA uses q (when it has no q-LoRA) and o
   TensorRef q_norm, k_norm;  // empty without qk-norm
+  // MLA (DeepSeek): q_a -> q_a_norm -> q_b; kv_a (latent + shared rope key) -> kv_a_norm -> kv_b
+  LinearRef q_a, q_b, kv_a, kv_b;
+  TensorRef q_a_norm, kv_a_norm;
 };
 
 // A SwiGLU MLP: down(silu(gate x) * up x); gate and up [width, d], down [d, width].
@@ -49,7 +54,9 @@ struct MlpTensors {
 };
 
 struct MoeTensors {
-  TensorRef router;  // [E, d]
+  TensorRef router;          // [E, d]
+  TensorRef router_bias;     // [E], added to the logits (gpt-oss); empty when none
+  TensorRef selection_bias;  // [E], chooses but does not weight (DeepSeek-V3); empty when none
   std::vector<MlpTensors> experts;
   MlpTensors shared;      // empty when none
   TensorRef shared_gate;  // [1, d]; empty when the shared expert is ungated or absent
@@ -73,8 +80,16 @@ struct ModelTensors {
 LayerTensors layer_tensors(const ModelSpec& s, int layer);
 ModelTensors model_tensors(const ModelSpec& s);
 
-// The router tensor of every MoE layer, in layer order.
+// The tensors that make up the routers (weight, then its biases) of every MoE layer, in layer
+// order: what a router version holds (router files, router_id, diff, apply).
 std::vector<std::string> router_tensor_names(const ModelSpec& s);
+
+// Which part of a router a router tensor is, by its name (router files carry no config).
+enum class RouterPart { kWeight, kRouterBias, kSelectionBias };
+RouterPart router_part(std::string_view tensor_name);
+
+// The F8_E4M3 scale sibling of a block-scaled matrix ("X.weight" -> "X.weight_scale_inv").
+std::string scale_inv_name(const std::string& weight_name);
 
 // Every distinct stored tensor of the model (layers in order, then the rest), each once.
 void for_each_tensor(const ModelSpec& s, const std::function<void(const TensorRef&)>& fn);
@@ -94,6 +109,12 @@ LayerTensors decoder_layer(const ModelSpec& s, int layer);
 // A SwiGLU MLP under `prefix` with its three projection names, each "<name>.weight".
 MlpTensors mlp(const std::string& prefix, std::string_view gate, std::string_view up,
                std::string_view down, int width, int hidden);
+// A matrix "<prefix>.weight" [rows, cols] (+ "<prefix>.bias" [rows] when `bias`).
+LinearRef linear(const std::string& prefix, int rows, int cols, bool bias);
+// DeepSeek lineage (deepseek_tensors.cpp): norms and MLA attention of a layer; its dense MLP or
+// routed experts, router, selection bias and shared experts.
+LayerTensors mla_layer(const ModelSpec& s, int layer);
+void deepseek_ffn(const ModelSpec& s, int layer, LayerTensors& t);
 }  // namespace naming
 
 }  // namespace moerecal::model

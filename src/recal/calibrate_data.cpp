@@ -16,8 +16,8 @@ class SequentialCalibrator final : public engine::Observer {
     for (analysis::RouterLayer& r : analysis::load_routers(m)) routers_[r.layer] = std::move(r);
   }
 
-  const std::vector<float>* router_for(int layer, const engine::LayerWeights& w, const float* x,
-                                       int T) override {
+  const engine::RouterWeights* router_for(int layer, const engine::LayerWeights& w, const float* x,
+                                          int T) override {
     const analysis::RouterLayer& router = routers_.at(layer);
     const bool selected = std::binary_search(layers_.begin(), layers_.end(), layer);
     const int d = router.hidden;
@@ -31,9 +31,10 @@ class SequentialCalibrator final : public engine::Observer {
     o.align_method_before = analysis::router_health(be_, o.before, res.dirs).align_mean;
     o.align_method_after = analysis::router_health(be_, o.after, res.dirs).align_mean;
     const model::RoutingRule& rule = m_.spec.routing;
-    o.load_before = analysis::load_with(be_, rule, o.before.rows, x, T, d);
-    o.load_after = analysis::load_with(be_, rule, o.after.rows, x, T, d);
-    rows_[layer] = o.after.rows;  // the stored (rounded) router is what the model will run
+    o.load_before = analysis::load_with(be_, rule, o.before, x, T);
+    o.load_after = analysis::load_with(be_, rule, o.after, x, T);
+    // the stored (rounded) router is what the model will run
+    rows_[layer] = {o.after.rows, o.after.router_bias.values, o.after.selection_bias.values};
     outcomes_.push_back(std::move(o));
     return &rows_[layer];
   }
@@ -58,7 +59,7 @@ class SequentialCalibrator final : public engine::Observer {
   const DataOptions& opt_;
   linalg::Backend& be_;
   std::map<int, analysis::RouterLayer> routers_;
-  std::map<int, std::vector<float>> rows_;
+  std::map<int, engine::RouterWeights> rows_;
   std::vector<LayerOutcome> outcomes_;
 };
 

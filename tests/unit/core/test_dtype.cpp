@@ -118,3 +118,28 @@ TEST_SUITE("core") {
     CHECK(dtype_bits(DType::kF4) == 4);
   }
 }
+
+TEST_SUITE("core") {
+  TEST_CASE("f8e4m3_to_f32 over all 256 codes against a table built from the bit fields") {
+    // e4m3fn: sign, 4 exponent bits (bias 7), 3 mantissa bits; exponent 0 is subnormal
+    // (m / 8 * 2^-6); S.1111.111 is NaN; no infinities.
+    int nans = 0;
+    for (int c = 0; c < 256; ++c) {
+      CAPTURE(c);
+      const int sign = c >> 7, e = (c >> 3) & 15, m = c & 7;
+      const float got = moerecal::f8e4m3_to_f32(static_cast<std::uint8_t>(c));
+      if (e == 15 && m == 7) {
+        CHECK(std::isnan(got));
+        ++nans;
+        continue;
+      }
+      const double mag = e == 0 ? std::ldexp(m / 8.0, -6) : std::ldexp(1.0 + m / 8.0, e - 7);
+      CHECK(got == static_cast<float>(sign ? -mag : mag));
+    }
+    CHECK(nans == 2);
+    CHECK(moerecal::f8e4m3_to_f32(0x7e) == 448.0f);
+    CHECK(moerecal::f8e4m3_to_f32(0x38) == 1.0f);
+    CHECK(moerecal::f8e4m3_to_f32(0x01) == std::ldexp(1.0f, -9));
+    CHECK(std::signbit(moerecal::f8e4m3_to_f32(0x80)));
+  }
+}

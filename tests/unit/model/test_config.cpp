@@ -139,3 +139,64 @@ TEST_SUITE("model") {
     CHECK_THROWS_AS(parse_config(json::array(), "config.json"), FormatError);
   }
 }
+
+TEST_SUITE("model") {
+  TEST_CASE("rope_scaling: yarn is read, other types are refused naming the type") {
+    json c = base_config("mixtral");
+    c["rope_scaling"] = {
+        {"type", "yarn"}, {"factor", 4.0}, {"original_max_position_embeddings", 256}};
+    const ModelSpec s = parse_config(c, "config.json");
+    CHECK(s.attn.rope.yarn);
+    CHECK(s.attn.rope.y.factor == 4.0);
+    CHECK(s.attn.rope.y.beta_fast == 32);
+    for (const char* type : {"linear", "dynamic", "llama3", "longrope"}) {
+      c["rope_scaling"] = {{"rope_type", type}, {"factor", 2.0}};
+      CHECK_THROWS_WITH_AS(parse_config(c, "config.json"), doctest::Contains(type), FormatError);
+    }
+    c.erase("rope_scaling");
+    c["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", 5e5}};
+    CHECK(parse_config(c, "config.json").attn.rope.theta == 5e5);
+  }
+
+  TEST_CASE("deepseek_v3 / kimi_k2 / deepseek_v2 / glm4_moe: routing rule and layers") {
+    json c = base_config("deepseek_v3");
+    c.update({{"n_routed_experts", 8},
+              {"kv_lora_rank", 16},
+              {"qk_nope_head_dim", 16},
+              {"qk_rope_head_dim", 8},
+              {"v_head_dim", 16},
+              {"q_lora_rank", nullptr},
+              {"n_group", 4},
+              {"topk_group", 2},
+              {"first_k_dense_replace", 1},
+              {"num_nextn_predict_layers", 1}});
+    ModelSpec s = parse_config(c, "config.json");
+    CHECK(s.routing.score == ScoreFn::kSigmoid);
+    CHECK(s.routing.selection_bias);
+    CHECK(s.routing.group_score == GroupScore::kTopTwoSum);
+    CHECK(s.routing.scaling == 2.5);
+    CHECK(s.moe_layers == std::vector<int>{1, 2});
+    CHECK(s.extra_layers == 1);
+    CHECK(s.attn.kind == AttentionKind::kMla);
+    const LayerTensors t = layer_tensors(s, 1);
+    CHECK(t.moe.selection_bias.name == "model.layers.1.mlp.gate.e_score_correction_bias");
+    CHECK(t.attn.q.weight.tensor.name == "model.layers.1.self_attn.q_proj.weight");
+    CHECK(t.moe.shared.gate.tensor.shape == Shape{32, 64});
+    c["model_type"] = "kimi_k2";
+    CHECK(parse_config(c, "config.json").family == family("deepseek_v3"));
+    c["n_group"] = 3;
+    CHECK_THROWS_WITH_AS(parse_config(c, "config.json"), doctest::Contains("n_group"), FormatError);
+    c["n_group"] = 2;
+    c["topk_group"] = 3;
+    CHECK_THROWS_WITH_AS(parse_config(c, "config.json"), doctest::Contains("topk_group"),
+                         FormatError);
+    c["model_type"] = "deepseek_v2";
+    c["topk_method"] = "group_limited_greedy";
+    c["topk_group"] = 1;
+    s = parse_config(c, "config.json");
+    CHECK(s.routing.score == ScoreFn::kSoftmax);
+    CHECK(s.routing.group_score == GroupScore::kMax);
+    CHECK(!s.routing.renormalize);
+    CHECK(layer_tensors(s, 1).moe.selection_bias.empty());
+  }
+}

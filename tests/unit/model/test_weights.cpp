@@ -37,7 +37,7 @@ TEST_SUITE("model") {
     const io::TensorRef r = m.ckpt.get(w.tensor.name);
     REQUIRE(r.info->dtype == DType::kBF16);
     const auto bytes = r.file->bytes(*r.info);
-    const model::WeightReader reader(m.ckpt);
+    const model::WeightReader reader(m);
     std::vector<float> all;
     reader.read(w, all);
     REQUIRE(all.size() == std::size_t(w.rows) * w.cols);
@@ -67,7 +67,7 @@ TEST_SUITE("model") {
       f.write(reinterpret_cast<const char*>(&nan), 4);
     }
     const auto m = model::MoeModel::open(dir);  // only routers are read at open
-    const model::WeightReader reader(m.ckpt);
+    const model::WeightReader reader(m);
     std::vector<float> out;
     const std::string want = "'" + name + "': element 37 is nan";
     CHECK_THROWS_WITH_AS(reader.read(model::layer_tensors(m.spec, 0).attn.k.weight, out),

@@ -1,0 +1,79 @@
+// DeepSeek multi-head latent attention (ARCHITECTURES.md §6.5, §13), as transformers computes it:
+// q = q_b(RMSNorm(q_a(x))) or q_proj(x), split per head into [nope | rope]; kv_a(x) = [latent |
+// one rope key shared by all heads]; kv_b(RMSNorm(latent)) = per head [k_nope | v]; rope on the
+// rope parts (de-interleaved first); scale qk_dim^-0.5 * mscale^2.
+#include <cmath>
+
+#include "engine/attention.hpp"
+#include "engine/ffn.hpp"
+#include "engine/ops.hpp"
+
+namespace moerecal::engine {
+namespace {
+
+// q [T, H * qk] through q_proj, or q_a -> RMSNorm -> q_b.
+std::vector<float> mla_query(linalg::Backend& be, const model::ModelSpec& s,
+                             const AttentionWeights& w, const float* x, int T) {
+  const model::MlaSpec& m = s.attn.mla;
+  const int d = s.hidden, n = s.attn.n_heads * m.qk_dim();
+  std::vector<float> q(std::size_t(T) * n);
+  if (m.q_lora_rank == 0) {
+    linear(be, x, T, d, w.q, n, {}, q.data());
+    return q;
+  }
+  const int r = m.q_lora_rank;
+  std::vector<float> qa(std::size_t(T) * r);
+  linear(be, x, T, d, w.q_a, r, w.q_a_bias, qa.data());
+  rms_norm(qa.data(), w.q_a_norm.data(), qa.data(), T, r, m.a_norm_eps);
+  linear(be, qa.data(), T, r, w.q_b, n, {}, q.data());
+  return q;
+}
+
+// K [T, H * qk]: each head's k_nope (from kv [T, H * (nope + v)]) then the shared rope key.
+std::vector<float> mla_keys(const model::MlaSpec& m, int H, int T, const float* kv,
+                            const float* ckv) {
+  const int qk = m.qk_dim(), kvw = m.nope_dim + m.v_dim, cw = m.kv_lora_rank + m.rope_dim;
+  std::vector<float> k(std::size_t(T) * H * qk);
+  for (int t = 0; t < T; ++t) {
+    const float* rot = ckv + std::size_t(t) * cw + m.kv_lora_rank;
+    for (int h = 0; h < H; ++h) {
+      float* kh = k.data() + (std::size_t(t) * H + h) * qk;
+      std::copy_n(kv + (std::size_t(t) * H + h) * kvw, m.nope_dim, kh);
+      std::copy_n(rot, m.rope_dim, kh + m.nope_dim);
+    }
+  }
+  return k;
+}
+
+}  // namespace
+
+void mla_attention(linalg::Backend& be, const model::ModelSpec& s, const AttentionWeights& w,
+                   const RopeTables& rope, const float* x, int T, float* out) {
+  const model::MlaSpec& m = s.attn.mla;
+  const int d = s.hidden, H = s.attn.n_heads, qk = m.qk_dim(), kvw = m.nope_dim + m.v_dim;
+  const int cw = m.kv_lora_rank + m.rope_dim;
+  std::vector<float> q = mla_query(be, s, w, x, T);
+  std::vector<float> ckv(std::size_t(T) * cw), lat(std::size_t(T) * m.kv_lora_rank);
+  linear(be, x, T, d, w.kv_a, cw, w.kv_a_bias, ckv.data());
+  for (int t = 0; t < T; ++t) {
+    std::copy_n(ckv.data() + std::size_t(t) * cw, m.kv_lora_rank,
+                lat.data() + std::size_t(t) * m.kv_lora_rank);
+    apply_rope(q.data() + std::size_t(t) * H * qk, H, qk, m.nope_dim, t, rope);
+    apply_rope(ckv.data() + std::size_t(t) * cw, 1, cw, m.kv_lora_rank, t, rope);
+  }
+  rms_norm(lat.data(), w.kv_a_norm.data(), lat.data(), T, m.kv_lora_rank, m.a_norm_eps);
+  std::vector<float> kv(std::size_t(T) * H * kvw);
+  linear(be, lat.data(), T, m.kv_lora_rank, w.kv_b, H * kvw, {}, kv.data());
+  const std::vector<float> k = mla_keys(m, H, T, kv.data(), ckv.data());
+  std::vector<float> o(std::size_t(T) * H * m.v_dim);
+  const float scale = static_cast<float>(s.attn.softmax_mscale2 / std::sqrt(double(qk)));
+  attend_heads(be,
+               {H, H, qk, m.v_dim, q.data(), H * qk, qk, k.data(), H * qk, qk,
+                kv.data() + m.nope_dim, H * kvw, kvw},
+               T, scale, 0, o.data());
+  std::vector<float> y(std::size_t(T) * d);
+  linear(be, o.data(), T, H * m.v_dim, w.o, d, w.o_bias, y.data());
+  for (std::size_t i = 0; i < y.size(); ++i) out[i] += y[i];
+}
+
+}  // namespace moerecal::engine
