@@ -22,32 +22,28 @@ std::optional<ExpertMatrix> parse_expert_matrix(std::string_view s) {
 
 std::string_view expert_matrix_name(ExpertMatrix m) { return kNames[static_cast<int>(m)]; }
 
-void load_expert_operand(const model::MoeModel& m, const model::MlpTensors& t, ExpertMatrix which,
-                         ExpertOperand& op) {
-  const model::WeightReader reader(m);
+ModelOperands::ModelOperands(const model::MoeModel& m, int layer, ExpertMatrix which)
+    : m_(m), tensors_(model::layer_tensors(m.spec, layer)), which_(which) {}
+
+void ModelOperands::with(int expert, const std::function<void(const Blocks&)>& fn) const {
+  // The buffers of this thread, reused expert after expert (experts of one model have the same
+  // shapes, so they are refilled, not reallocated).
+  thread_local std::vector<float> first, second;
+  const model::MlpTensors& t = tensors_.moe.experts[expert];
+  const model::WeightReader reader(m_);
   // Only the matrices the choice needs: first = down, up or gate; second = up for gate_up.
-  const model::MatrixRef& first = which == ExpertMatrix::kDown ? t.down
-                                  : which == ExpertMatrix::kUp ? t.up
-                                                               : t.gate;
-  reader.read(first, op.first);
-  if (which == ExpertMatrix::kGateUp) reader.read(t.up, op.second);
-  const float* f = op.first.data();  // whichever single matrix the choice reads
-  op.blocks = expert_blocks(which, f, which == ExpertMatrix::kGateUp ? op.second.data() : f, f,
-                            t.width, m.spec.hidden);
+  const model::MatrixRef& m = which_ == ExpertMatrix::kDown ? t.down
+                              : which_ == ExpertMatrix::kUp ? t.up
+                                                            : t.gate;
+  reader.read(m, first);
+  if (which_ == ExpertMatrix::kGateUp) reader.read(t.up, second);
+  const float* f = first.data();  // whichever single matrix the choice reads
+  fn(expert_blocks(which_, f, which_ == ExpertMatrix::kGateUp ? second.data() : f, f, t.width,
+                   m_.spec.hidden));
 }
 
-void load_operands(const model::MoeModel& m, int layer, ExpertMatrix which, linalg::Backend& be,
-                   std::vector<ExpertOperand>& ops) {
-  const model::LayerTensors t = model::layer_tensors(m.spec, layer);
-  ops.resize(t.moe.experts.size());
-  be.parallel_for(static_cast<int>(ops.size()), [&](int e, linalg::Backend&) {
-    load_expert_operand(m, t.moe.experts[e], which, ops[e]);
-  });
-}
-
-std::vector<linalg::MatrixBlock> expert_blocks(ExpertMatrix which, const float* gate,
-                                               const float* up, const float* down, int width,
-                                               int hidden) {
+Blocks expert_blocks(ExpertMatrix which, const float* gate, const float* up, const float* down,
+                     int width, int hidden) {
   switch (which) {
     case ExpertMatrix::kDown:  // stored [d, w]; op(W) = W^T is [w, d]
       return {{down, width, hidden, true}};
@@ -61,8 +57,7 @@ std::vector<linalg::MatrixBlock> expert_blocks(ExpertMatrix which, const float* 
   return {{gate, width, hidden, false}, {up, width, hidden, false}};
 }
 
-void apply_operator(linalg::Backend& be, const std::vector<linalg::MatrixBlock>& blocks,
-                    const float* x, float* y) {
+void apply_operator(linalg::Backend& be, const Blocks& blocks, const float* x, float* y) {
   MR_ASSERT(!blocks.empty());
   const int cols = blocks[0].cols;
   std::fill(y, y + cols, 0.0f);

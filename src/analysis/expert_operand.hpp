@@ -1,9 +1,11 @@
-// One expert's matrix W_e for an --expert-matrix choice, widened to f32 and owned, as the blocks
-// of the operator A_e = W_e^T W_e (DESIGN.md §1). gate_up is gate stacked on up; down contributes
-// down_e down_e^T (its left singular direction). Expert matrices are read through the model's
-// typed weight access.
+// One expert's matrix W_e for an --expert-matrix choice as the blocks of the operator
+// A_e = W_e^T W_e (DESIGN.md §1). gate_up is gate stacked on up; down contributes down_e down_e^T
+// (its left singular direction). An OperandSource hands out one expert's blocks at a time, so a
+// layer's experts never need to be widened all at once: ModelOperands reads an expert from the
+// checkpoint (through the typed weight access) into a buffer of the calling thread.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -19,34 +21,50 @@ enum class ExpertMatrix { kGateUp, kGate, kUp, kDown };
 std::optional<ExpertMatrix> parse_expert_matrix(std::string_view s);
 std::string_view expert_matrix_name(ExpertMatrix m);
 
-struct ExpertOperand {
-  ExpertOperand() = default;
-  ExpertOperand(ExpertOperand&&) = default;  // moving keeps the buffers, so blocks stay valid
-  ExpertOperand& operator=(ExpertOperand&&) = default;
-  ExpertOperand(const ExpertOperand&) = delete;
-  std::vector<float> first, second;  // storage behind `blocks`
-  std::vector<linalg::MatrixBlock> blocks;
+using Blocks = std::vector<linalg::MatrixBlock>;
+
+// The experts of one layer as operator blocks. with() may be called concurrently for distinct
+// experts; the blocks are valid during the call only.
+class OperandSource {
+ public:
+  virtual ~OperandSource() = default;
+  virtual int size() const = 0;
+  virtual void with(int expert, const std::function<void(const Blocks&)>& fn) const = 0;
 };
 
-// Reads the matrices of expert `t` that `which` uses into `op`, reusing its buffers (experts of
-// one model have the same shapes, so a layer-by-layer pass refills the same memory instead of
-// allocating and clearing it). FormatError naming the tensor when unreadable.
-void load_expert_operand(const model::MoeModel& m, const model::MlpTensors& t, ExpertMatrix which,
-                         ExpertOperand& op);
+// Streams each expert of MoE layer `layer` from the checkpoint, widened into a buffer of the
+// calling thread (one expert per thread resident). FormatError naming the tensor when unreadable.
+class ModelOperands final : public OperandSource {
+ public:
+  ModelOperands(const model::MoeModel& m, int layer, ExpertMatrix which);
+  int size() const override { return static_cast<int>(tensors_.moe.experts.size()); }
+  void with(int expert, const std::function<void(const Blocks&)>& fn) const override;
 
-// Every expert of MoE layer `layer` into `ops` (one per expert), read side by side on the
-// backend's workers.
-void load_operands(const model::MoeModel& m, int layer, ExpertMatrix which, linalg::Backend& be,
-                   std::vector<ExpertOperand>& ops);
+ private:
+  const model::MoeModel& m_;
+  model::LayerTensors tensors_;
+  ExpertMatrix which_;
+};
+
+// Operands over matrices widened elsewhere (blocks[e] for expert e).
+class BlockOperands final : public OperandSource {
+ public:
+  explicit BlockOperands(std::vector<Blocks> blocks) : blocks_(std::move(blocks)) {}
+  int size() const override { return static_cast<int>(blocks_.size()); }
+  void with(int expert, const std::function<void(const Blocks&)>& fn) const override {
+    fn(blocks_[expert]);
+  }
+
+ private:
+  std::vector<Blocks> blocks_;
+};
 
 // The operator blocks of one expert for `which`, over matrices stored elsewhere (gate and up
 // [width, hidden], down [hidden, width]); only the matrices `which` uses are read.
-std::vector<linalg::MatrixBlock> expert_blocks(ExpertMatrix which, const float* gate,
-                                               const float* up, const float* down, int width,
-                                               int hidden);
+Blocks expert_blocks(ExpertMatrix which, const float* gate, const float* up, const float* down,
+                     int width, int hidden);
 
 // y = A x = sum_b op(W_b)^T (op(W_b) x), x and y of length cols (y is overwritten).
-void apply_operator(linalg::Backend& be, const std::vector<linalg::MatrixBlock>& blocks,
-                    const float* x, float* y);
+void apply_operator(linalg::Backend& be, const Blocks& blocks, const float* x, float* y);
 
 }  // namespace moerecal::analysis

@@ -18,6 +18,11 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
   app.add_option("--threads", g.threads, "CPU threads for BLAS and per-expert work (0 = all cores)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  app.add_option("--expert-memory", g.expert_memory_mib,
+                 "MiB of f32 routed experts of one layer kept in memory; a layer that needs more "
+                 "streams them, one expert per worker at a time")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_flag("-q,--quiet", g.quiet, "Only errors on stderr; the exit code is unchanged");
   app.add_flag("-v,--verbose", g.verbose, "More detail on stderr");
 }
@@ -34,7 +39,8 @@ void apply_global(GlobalOptions& g, int argc, char** argv) {
     throw UsageError("--device " + g.device + ": " + e.what());
   }
   if (g.threads > 0) linalg::set_cpu_threads(g.threads);
-  g.context = {*device, g.quiet, lineage::command_line(argc, argv)};
+  g.context = {*device, g.quiet, lineage::command_line(argc, argv),
+               static_cast<std::size_t>(g.expert_memory_mib) << 20};
 }
 
 struct Runner {

@@ -16,6 +16,7 @@ namespace moerecal::cli {
 struct GlobalOptions {
   std::string device = "auto";
   int threads = 0;  // 0: the BLAS default
+  long long expert_memory_mib = 4096;
   bool quiet = false;
   bool verbose = false;
   jobs::Context context;  // filled from the above once parsed

@@ -55,6 +55,7 @@ std::vector<std::vector<float>> run_both(const EvalSides& sides, RoutingSides& r
   fb.observer = &log_b;
   fc.observer = &log_c;
   fb.on_layer = opt.on_layer;
+  fb.expert_memory = fc.expert_memory = opt.expert_memory;
   if (r.shared) {
     fc.routers = &cand_routers;
     return engine::run_layers_lockstep(*sides.base, be, windows, {fb, fc});

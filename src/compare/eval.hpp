@@ -29,6 +29,7 @@ struct EvalOptions {
   analysis::ExpertMatrix matrix = analysis::ExpertMatrix::kGateUp;  // for alignment
   linalg::PrincipalOptions solver;
   std::function<void(int, int)> on_layer;  // progress (layer, layers) per pass
+  std::size_t expert_memory = engine::kDefaultExpertMemory;
 };
 
 // Returns {"settings": {shared_weights, backend}, "notes": [...], "metrics": {...},

@@ -109,10 +109,8 @@ nlohmann::json routing_layers(linalg::Backend& be, const RoutingSides& r, const 
                               nlohmann::json& metrics) {
   nlohmann::json layers = nlohmann::json::array();
   const int k = r.base->spec.top_k(), T = r.n_tokens;
-  std::vector<analysis::ExpertOperand> ops;  // one layer's experts, buffers reused
   auto directions = [&](const model::MoeModel& m, const analysis::RouterLayer& router) {
-    analysis::load_operands(m, router.layer, opt.matrix, be, ops);
-    return analysis::principal_directions(be, router.rows, ops, opt.solver);
+    return analysis::layer_directions(m, router.layer, opt.matrix, router.rows, be, opt.solver);
   };
   Totals tot;
   for (std::size_t i = 0; i < r.base_routers.size(); ++i) {

@@ -44,6 +44,9 @@ struct ForwardOptions {
   const std::map<int, RouterWeights>* routers = nullptr;
   // Called as each layer starts: (layer index, number of layers).
   std::function<void(int, int)> on_layer;
+  // Routed experts of a layer are kept widened up to this many bytes, else streamed (the first
+  // stream's value holds for a lockstep run).
+  std::size_t expert_memory = kDefaultExpertMemory;
 };
 
 // Runs the sequences through every layer and returns the final-norm hidden states [T, d]

@@ -4,19 +4,7 @@
 
 namespace moerecal::engine {
 
-void load_mlp(const model::MoeModel& m, const model::MlpTensors& t, Mlp& out) {
-  if (t.empty()) {
-    out = Mlp{};
-    return;
-  }
-  const model::WeightReader r(m);
-  r.read(t.gate, out.gate);
-  r.read(t.up, out.up);
-  r.read(t.down, out.down);
-  out.width = t.width;
-}
-
-void load_layer(const model::MoeModel& m, int layer, LayerWeights& w) {
+void load_layer(const model::MoeModel& m, int layer, std::size_t expert_memory, LayerWeights& w) {
   const model::WeightReader r(m);
   w.tensors = model::layer_tensors(m.spec, layer);
   const model::LayerTensors& t = w.tensors;
@@ -45,9 +33,7 @@ void load_layer(const model::MoeModel& m, int layer, LayerWeights& w) {
   r.read(t.moe.router, w.router.rows);
   r.read(t.moe.router_bias, w.router.router_bias);
   r.read(t.moe.selection_bias, w.router.selection_bias);
-  w.experts.resize(t.moe.experts.size());
-  for (std::size_t e = 0; e < t.moe.experts.size(); ++e)
-    load_mlp(m, t.moe.experts[e], w.experts[e]);
+  w.experts.load(m, w.tensors, expert_memory);
   load_mlp(m, t.moe.shared, w.shared);
   r.read(t.moe.shared_gate, w.shared_gate);
 }

@@ -5,15 +5,11 @@
 
 #include <vector>
 
+#include "engine/experts.hpp"
 #include "model/model.hpp"
 #include "model/tensors.hpp"
 
 namespace moerecal::engine {
-
-struct Mlp {
-  std::vector<float> gate, up, down;  // [w, d], [w, d], [d, w]
-  int width = 0;
-};
 
 struct AttentionWeights {
   std::vector<float> q, k, v, o, q_bias, k_bias, v_bias, o_bias, q_norm, k_norm;
@@ -32,7 +28,7 @@ struct LayerWeights {
   std::vector<float> input_norm, post_norm;
   AttentionWeights attn;
   RouterWeights router;            // rows empty for a dense layer
-  std::vector<Mlp> experts;        // routed experts
+  ExpertBank experts;              // routed experts
   Mlp dense;                       // dense layer MLP
   Mlp shared;                      // shared expert
   std::vector<float> shared_gate;  // [1, d]
@@ -40,10 +36,9 @@ struct LayerWeights {
 
 // Reads layer `layer` into `w`, reusing its buffers: layers of one model have the same shapes,
 // so streaming through them refills the same memory instead of allocating and clearing it per
-// layer. Throws FormatError naming the tensor when one cannot be read or holds a non-finite value.
-void load_layer(const model::MoeModel& m, int layer, LayerWeights& w);
-
-// One MLP's three matrices into `out` (buffers reused).
-void load_mlp(const model::MoeModel& m, const model::MlpTensors& t, Mlp& out);
+// layer. The routed experts are kept widened when they fit `expert_memory` bytes, else streamed
+// (experts.hpp). Throws FormatError naming the tensor when one cannot be read or holds a
+// non-finite value.
+void load_layer(const model::MoeModel& m, int layer, std::size_t expert_memory, LayerWeights& w);
 
 }  // namespace moerecal::engine

@@ -15,7 +15,7 @@ using linalg::Trans;
 // depend on scheduling.
 void routed_experts(linalg::Backend& be, const LayerWeights& w, const model::Routes& routes, int d,
                     const float* x, float* out) {
-  const int E = static_cast<int>(w.experts.size()), k = routes.k;
+  const int E = w.experts.size(), k = routes.k;
   std::vector<std::vector<int>> tokens(E);
   std::vector<std::vector<float>> scales(E);
   for (int t = 0; t < routes.n_tokens; ++t) {
@@ -33,7 +33,9 @@ void routed_experts(linalg::Backend& be, const LayerWeights& w, const model::Rou
     ys[e].assign(std::size_t(n) * d, 0.0f);
     for (int r = 0; r < n; ++r)
       std::copy_n(x + std::size_t(tokens[e][r]) * d, d, xe.data() + std::size_t(r) * d);
-    swiglu_add(wbe, w.experts[e], xe.data(), n, d, scales[e].data(), ys[e].data());
+    w.experts.with(e, [&](const Mlp& mlp) {
+      swiglu_add(wbe, mlp, xe.data(), n, d, scales[e].data(), ys[e].data());
+    });
   });
   for (int e = 0; e < E; ++e) {
     const float* ye = ys[e].data();

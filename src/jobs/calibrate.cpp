@@ -30,8 +30,8 @@ void check_retraction(const CalibrateRequest& r, const model::ModelSpec& s) {
 }
 
 std::vector<recal::LayerOutcome> run_method(const CalibrateRequest& r, const model::MoeModel& m,
-                                            const std::vector<int>& layers, linalg::Backend& be,
-                                            nlohmann::json& calibration) {
+                                            const std::vector<int>& layers, const Context& ctx,
+                                            linalg::Backend& be, nlohmann::json& calibration) {
   if (!r.activations) {
     Progress progress("calibrate", 0);
     return recal::calibrate_weights(m, layers, r.mpi, be, std::ref(progress));
@@ -45,8 +45,8 @@ std::vector<recal::LayerOutcome> run_method(const CalibrateRequest& r, const mod
                  {"ctx", d.tokens.ctx},
                  {"tokenizer", tokenizer_json(d.tokens)}};
   Progress progress("calibrate", d.tokens.tokens);
-  return recal::calibrate_activations(m, d.windows, layers, {r.mpi, r.shrinkage}, be,
-                                      std::ref(progress));
+  return recal::calibrate_activations(m, d.windows, layers, {r.mpi, r.shrinkage, ctx.expert_memory},
+                                      be, std::ref(progress));
 }
 
 nlohmann::json new_entry(const CalibrateRequest& r, const Context& ctx, const std::string& backend,
@@ -99,7 +99,7 @@ CalibrateResult calibrate(const CalibrateRequest& r, const Context& ctx) {
   std::unique_ptr<lineage::OutputWriter> writer;  // starts copying while the routers are computed
   if (!r.dry_run) writer = std::make_unique<lineage::OutputWriter>(m, r.out, r.force);
   nlohmann::json calibration = nullptr;
-  const auto outs = run_method(r, m, layers, *be, calibration);
+  const auto outs = run_method(r, m, layers, ctx, *be, calibration);
   CalibrateResult res{new_entry(r, ctx, be->name(), layers, calibration), true};
   lineage::RouterPayloads payloads;
   std::map<int, engine::RouterWeights> routers;

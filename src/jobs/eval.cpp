@@ -43,7 +43,7 @@ nlohmann::json eval_report(const EvalSource& base, const EvalSource& cand, const
                            const Context& ctx) {
   const Data d = load_data(base.path, data, base.model->spec.vocab);
   const std::unique_ptr<linalg::Backend> be = linalg::make_backend(ctx.device);
-  compare::EvalOptions opt{solver.matrix, solver.options, {}};
+  compare::EvalOptions opt{solver.matrix, solver.options, {}, ctx.expert_memory};
   nlohmann::json r;
   {
     Progress progress("eval", d.tokens.tokens);

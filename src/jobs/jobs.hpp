@@ -21,8 +21,9 @@ namespace moerecal::jobs {
 // What every job may need from the global options.
 struct Context {
   linalg::Device device = linalg::Device::kCpu;
-  bool quiet = false;        // no verdict lines on stderr
-  std::string command_line;  // as typed, for changelogs
+  bool quiet = false;                                // no verdict lines on stderr
+  std::string command_line;                          // as typed, for changelogs
+  std::size_t expert_memory = std::size_t(4) << 30;  // bytes of resident f32 experts per layer
 };
 
 struct DataRequest {

@@ -16,6 +16,7 @@ nlohmann::json perplexity(const PerplexityRequest& r, const Context& ctx) {
     Progress progress("perplexity", d.tokens.tokens);  // erased before the report prints
     engine::ForwardOptions fo;
     fo.on_layer = std::ref(progress);
+    fo.expert_memory = ctx.expert_memory;
     p = engine::perplexity(m, *be, d.windows, fo);
   }
   return {{"schema_version", 1},

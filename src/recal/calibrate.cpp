@@ -31,9 +31,8 @@ void require_moe(int layer, const model::ModelSpec& spec) {
 }
 
 LayerOutcome calibrate_layer(const model::MoeModel& m, const analysis::RouterLayer& router,
-                             bool selected, const MpiOptions& opt, linalg::Backend& be,
-                             std::vector<analysis::ExpertOperand>& ops) {
-  analysis::load_operands(m, router.layer, opt.matrix, be, ops);
+                             bool selected, const MpiOptions& opt, linalg::Backend& be) {
+  const analysis::ModelOperands ops(m, router.layer, opt.matrix);
   const LayerMpiResult res = mpi_layer(be, router, ops, opt);
   return layer_outcome(be, router, selected ? res.rows : router.rows, selected,
                        selected ? res.steps_done : 0, res.dirs);
@@ -67,11 +66,10 @@ std::vector<LayerOutcome> calibrate_weights(const model::MoeModel& m,
                                             const std::function<void(int, int)>& progress) {
   std::vector<analysis::RouterLayer> routers = analysis::load_routers(m);
   std::vector<LayerOutcome> out;
-  std::vector<analysis::ExpertOperand> ops;  // one layer's experts, buffers reused layer to layer
   for (std::size_t i = 0; i < routers.size(); ++i) {
     if (progress) progress(static_cast<int>(i), static_cast<int>(routers.size()));
     const bool selected = std::binary_search(layers.begin(), layers.end(), routers[i].layer);
-    out.push_back(calibrate_layer(m, routers[i], selected, opt, be, ops));
+    out.push_back(calibrate_layer(m, routers[i], selected, opt, be));
   }
   return out;
 }

@@ -8,6 +8,26 @@
 namespace moerecal::recal {
 namespace {
 
+// The experts' operands over the engine's expert bank: the weights it already widened for this
+// layer (no second read of the expert tensors), or, when the layer's experts are streamed, one
+// expert at a time.
+class BankOperands final : public analysis::OperandSource {
+ public:
+  BankOperands(const engine::ExpertBank& bank, analysis::ExpertMatrix which, int d)
+      : bank_(bank), which_(which), d_(d) {}
+  int size() const override { return bank_.size(); }
+  void with(int e, const std::function<void(const analysis::Blocks&)>& fn) const override {
+    bank_.with(e, [&](const engine::Mlp& x) {
+      fn(analysis::expert_blocks(which_, x.gate.data(), x.up.data(), x.down.data(), x.width, d_));
+    });
+  }
+
+ private:
+  const engine::ExpertBank& bank_;
+  analysis::ExpertMatrix which_;
+  int d_;
+};
+
 class SequentialCalibrator final : public engine::Observer {
  public:
   SequentialCalibrator(const model::MoeModel& m, const std::vector<int>& layers,
@@ -21,7 +41,7 @@ class SequentialCalibrator final : public engine::Observer {
     const analysis::RouterLayer& router = routers_.at(layer);
     const bool selected = std::binary_search(layers_.begin(), layers_.end(), layer);
     const int d = router.hidden;
-    const std::vector<analysis::ExpertOperand> ops = operands_of(w, d);
+    const BankOperands ops(w.experts, opt_.mpi.matrix, d);
     const ActivationMetric act = activation_metric(be_, x, T, d, opt_.shrinkage);
     const LayerMpiResult res = mpi_layer(be_, router, ops, opt_.mpi, &act);
     const auto weight_dirs = operator_directions(be_, router, ops, opt_.mpi.solver, nullptr);
@@ -42,18 +62,6 @@ class SequentialCalibrator final : public engine::Observer {
   std::vector<LayerOutcome> take() { return std::move(outcomes_); }
 
  private:
-  // The experts' operands over the weights the engine already widened for this layer (no
-  // second read of the expert tensors).
-  std::vector<analysis::ExpertOperand> operands_of(const engine::LayerWeights& w, int d) const {
-    std::vector<analysis::ExpertOperand> ops(w.experts.size());
-    for (std::size_t e = 0; e < ops.size(); ++e) {
-      const engine::Mlp& x = w.experts[e];
-      ops[e].blocks = analysis::expert_blocks(opt_.mpi.matrix, x.gate.data(), x.up.data(),
-                                              x.down.data(), x.width, d);
-    }
-    return ops;
-  }
-
   const model::MoeModel& m_;
   const std::vector<int>& layers_;
   const DataOptions& opt_;
@@ -74,6 +82,7 @@ std::vector<LayerOutcome> calibrate_activations(const model::MoeModel& m,
   engine::ForwardOptions fo;
   fo.observer = &cal;
   fo.on_layer = progress;
+  fo.expert_memory = opt.expert_memory;
   engine::run_layers(m, be, windows, fo);
   return cal.take();
 }

@@ -8,6 +8,7 @@
 #include <functional>
 #include <vector>
 
+#include "engine/experts.hpp"
 #include "recal/calibrate.hpp"
 
 namespace moerecal::recal {
@@ -15,6 +16,7 @@ namespace moerecal::recal {
 struct DataOptions {
   MpiOptions mpi;
   double shrinkage = 0.1;
+  std::size_t expert_memory = engine::kDefaultExpertMemory;  // resident experts, bytes
 };
 
 // `windows` are token-id sequences. Unselected layers keep their router (their load figures are

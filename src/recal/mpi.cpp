@@ -1,7 +1,6 @@
 #include "recal/mpi.hpp"
 
 #include <cmath>
-#include <cstdlib>
 
 #include "analysis/directions.hpp"
 #include "analysis/vectors.hpp"
@@ -10,8 +9,9 @@
 namespace moerecal::recal {
 namespace {
 
-using analysis::ExpertOperand;
+using analysis::Blocks;
 using analysis::norm;
+using analysis::OperandSource;
 using analysis::RouterLayer;
 
 std::vector<double> target_radius(const RouterLayer& r, const Radius& spec) {
@@ -30,32 +30,40 @@ std::vector<double> target_radius(const RouterLayer& r, const Radius& spec) {
   return out;
 }
 
-// One power step on every row: r_e <- A_e r_e (times C for the activation operator).
-void power_step(linalg::Backend& main, const std::vector<ExpertOperand>& ops,
-                const ActivationMetric* act, std::vector<float>& rows, int d, int layer) {
-  main.parallel_for(static_cast<int>(ops.size()), [&](int e, linalg::Backend& be) {
-    std::vector<float> y(d), cy(d);
-    float* r = rows.data() + std::size_t(e) * d;
-    analysis::apply_operator(be, ops[e].blocks, r, y.data());
-    if (act) {
-      be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->c.data(), d, y.data(), 1,
-              0.0f, cy.data(), 1);
-      y.swap(cy);
-    }
-    if (!(norm(y.data(), d) > 0)) {
-      throw BackendError("layer " + std::to_string(layer) + ": expert " + std::to_string(e) +
-                         ": power step gave a zero or non-finite row");
-    }
-    std::copy(y.begin(), y.end(), r);
-  });
+// One power step on row r of expert e: r <- A_e r (times C for the activation operator).
+void power_step(linalg::Backend& be, const Blocks& blocks, const ActivationMetric* act, float* r,
+                int d, int layer, int e) {
+  std::vector<float> y(d), cy(d);
+  analysis::apply_operator(be, blocks, r, y.data());
+  if (act) {
+    be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->c.data(), d, y.data(), 1,
+            0.0f, cy.data(), 1);
+    y.swap(cy);
+  }
+  if (!(norm(y.data(), d) > 0)) {
+    throw BackendError("layer " + std::to_string(layer) + ": expert " + std::to_string(e) +
+                       ": power step gave a zero or non-finite row");
+  }
+  std::copy(y.begin(), y.end(), r);
 }
 
-void sphere_retract(std::vector<float>& rows, int d, const std::vector<double>& radius) {
-  for (std::size_t e = 0; e < radius.size(); ++e) {
-    float* r = rows.data() + e * d;
-    const double s = radius[e] / norm(r, d);
-    for (int i = 0; i < d; ++i) r[i] = static_cast<float>(r[i] * s);
-  }
+// v_e of A_e for one expert, signed towards router row r.
+linalg::PrincipalResult expert_direction(linalg::Backend& be, const Blocks& blocks, const float* r,
+                                         int d, const linalg::PrincipalOptions& opt,
+                                         const ActivationMetric* act) {
+  if (act == nullptr) return linalg::principal_direction(be, blocks, r, opt);
+  // u: top eigenvector of C^1/2 W^T W C^1/2, signed towards C^1/2 r; v = C^1/2 u, normalised.
+  std::vector<float> ref(d), v(d);
+  be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->c_half.data(), d, r, 1, 0.0f,
+          ref.data(), 1);
+  linalg::PrincipalResult res =
+      linalg::principal_direction(be, blocks, ref.data(), opt, act->c_half.data());
+  be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->c_half.data(), d,
+          res.v.data(), 1, 0.0f, v.data(), 1);
+  const double nv = norm(v.data(), d);
+  for (int i = 0; i < d; ++i) v[i] = static_cast<float>(v[i] / nv);
+  res.v = v;
+  return res;
 }
 
 double max_row_change(const std::vector<float>& a, const std::vector<float>& b, int d,
@@ -72,111 +80,44 @@ double max_row_change(const std::vector<float>& a, const std::vector<float>& b, 
   return worst;
 }
 
-}  // namespace
-
-Radius parse_radius(const std::string& s) {
-  if (s == "mean") return {Radius::Kind::kMean, 0};
-  if (s == "keep") return {Radius::Kind::kKeep, 0};
-  char* end = nullptr;
-  const double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || *end != '\0' || !(v > 0) || !std::isfinite(v)) {
-    throw UsageError("expected mean, keep or a positive number, found '" + s + "'");
-  }
-  return {Radius::Kind::kValue, v};
-}
-
-int parse_steps(const std::string& s) {
-  if (s == "converge") return 0;
-  char* end = nullptr;
-  const long v = std::strtol(s.c_str(), &end, 10);
-  if (s.empty() || *end != '\0' || v < 1 || v > 1000000) {
-    throw UsageError("expected a positive integer or 'converge', found '" + s + "'");
-  }
-  return static_cast<int>(v);
-}
-
-void stiefel_retract(linalg::Backend& be, std::vector<float>& rows, int n, int d, double rho) {
-  std::vector<double> g(std::size_t(n) * n), w(n);
-  for (int a = 0; a < n; ++a) {
-    for (int b = 0; b <= a; ++b) {
-      double s = 0;
-      for (int i = 0; i < d; ++i)
-        s += double{rows[std::size_t(a) * d + i]} * rows[std::size_t(b) * d + i];
-      g[std::size_t(a) * n + b] = g[std::size_t(b) * n + a] = s;
-    }
-  }
-  be.syev(n, g.data(), w.data());  // g now holds eigenvectors, one per column
-  if (!(w[0] > 1e-12 * w[n - 1])) {
-    throw BackendError(
-        "stiefel retraction: router rows are linearly dependent (smallest "
-        "eigenvalue of R R^T is " +
-        std::to_string(w[0]) + ")");
-  }
-  // M = U diag(rho / sqrt(w)) U^T, then R <- M R
-  std::vector<float> m(std::size_t(n) * n);
-  for (int a = 0; a < n; ++a) {
-    for (int b = 0; b < n; ++b) {
-      double s = 0;
-      for (int k = 0; k < n; ++k)
-        s += g[std::size_t(a) * n + k] * g[std::size_t(b) * n + k] / std::sqrt(w[k]);
-      m[std::size_t(a) * n + b] = static_cast<float>(rho * s);
-    }
-  }
-  std::vector<float> out(rows.size());
-  be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, n, d, n, 1.0f, m.data(), n, rows.data(), d, 0.0f,
-          out.data(), d);
-  rows.swap(out);
-}
-
-std::vector<linalg::PrincipalResult> operator_directions(linalg::Backend& be,
-                                                         const RouterLayer& router,
-                                                         const std::vector<ExpertOperand>& ops,
-                                                         const linalg::PrincipalOptions& opt,
-                                                         const ActivationMetric* act) {
-  if (act == nullptr) return analysis::principal_directions(be, router.rows, ops, opt);
-  const int n = router.n_experts, d = router.hidden;
-  std::vector<linalg::PrincipalResult> dirs(n);
-  be.parallel_for(n, [&](int e, linalg::Backend& wbe) {
-    // u: top eigenvector of C^1/2 W^T W C^1/2, signed towards C^1/2 r; v = C^1/2 u, normalised.
-    const float* r = router.rows.data() + std::size_t(e) * d;
-    std::vector<float> ref(d), v(d);
-    wbe.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->c_half.data(), d, r, 1,
-             0.0f, ref.data(), 1);
-    dirs[e] = linalg::principal_direction(wbe, ops[e].blocks, ref.data(), opt, act->c_half.data());
-    wbe.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->c_half.data(), d,
-             dirs[e].v.data(), 1, 0.0f, v.data(), 1);
-    const double nv = norm(v.data(), d);
-    for (int i = 0; i < d; ++i) v[i] = static_cast<float>(v[i] / nv);
-    dirs[e].v = v;
+// Sphere retraction: each expert read once for its direction and its `opt.steps` steps (rows are
+// independent); converge puts the row at rho * v_e.
+void sphere_layer(linalg::Backend& be, const RouterLayer& router, const OperandSource& ops,
+                  const MpiOptions& opt, const ActivationMetric* act, LayerMpiResult& res) {
+  const int d = router.hidden;
+  res.dirs.resize(router.n_experts);
+  be.parallel_for(router.n_experts, [&](int e, linalg::Backend& wbe) {
+    ops.with(e, [&](const Blocks& blocks) {
+      float* r = res.rows.data() + std::size_t(e) * d;
+      res.dirs[e] = expert_direction(wbe, blocks, router.rows.data() + std::size_t(e) * d, d,
+                                     opt.solver, act);
+      if (opt.steps == 0) {
+        for (int i = 0; i < d; ++i) r[i] = static_cast<float>(res.radius[e] * res.dirs[e].v[i]);
+        return;
+      }
+      for (int s = 0; s < opt.steps; ++s) {
+        power_step(wbe, blocks, act, r, d, router.layer, e);
+        sphere_retract(r, d, res.radius[e]);
+      }
+    });
   });
-  return dirs;
+  res.steps_done = opt.steps > 0 ? opt.steps : (res.dirs.empty() ? 0 : res.dirs[0].iterations);
 }
 
-namespace {
-
-// --steps converge with the sphere retraction: the fixed point rho * v_e, v_e signed towards r_e.
-void set_fixed_point(LayerMpiResult& res, int n, int d) {
-  for (int e = 0; e < n; ++e) {
-    for (int i = 0; i < d; ++i)
-      res.rows[std::size_t(e) * d + i] = static_cast<float>(res.radius[e] * res.dirs[e].v[i]);
-  }
-  res.steps_done = res.dirs.empty() ? 0 : res.dirs[0].iterations;
-}
-
-// Power-then-retract steps: opt.steps of them, or until the rows stop moving (converge).
-void run_steps(linalg::Backend& be, const RouterLayer& router,
-               const std::vector<ExpertOperand>& ops, const MpiOptions& opt,
-               const ActivationMetric* act, LayerMpiResult& res) {
+// Stiefel retraction couples the rows: every step reads every expert once.
+void stiefel_layer(linalg::Backend& be, const RouterLayer& router, const OperandSource& ops,
+                   const MpiOptions& opt, const ActivationMetric* act, LayerMpiResult& res) {
   const int n = router.n_experts, d = router.hidden;
+  res.dirs = operator_directions(be, router, ops, opt.solver, act);
   const int cap = opt.steps == 0 ? opt.converge_cap : opt.steps;
   for (int s = 0; s < cap; ++s) {
     const std::vector<float> before = res.rows;
-    power_step(be, ops, act, res.rows, d, router.layer);
-    if (opt.retraction == Retraction::kStiefel) {
-      stiefel_retract(be, res.rows, n, d, res.radius[0]);
-    } else {
-      sphere_retract(res.rows, d, res.radius);
-    }
+    be.parallel_for(n, [&](int e, linalg::Backend& wbe) {
+      ops.with(e, [&](const Blocks& blocks) {
+        power_step(wbe, blocks, act, res.rows.data() + std::size_t(e) * d, d, router.layer, e);
+      });
+    });
+    stiefel_retract(be, res.rows, n, d, res.radius[0]);
     res.steps_done = s + 1;
     if (opt.steps == 0 && max_row_change(before, res.rows, d, res.radius) < opt.solver.tol) break;
   }
@@ -184,11 +125,26 @@ void run_steps(linalg::Backend& be, const RouterLayer& router,
 
 }  // namespace
 
-LayerMpiResult mpi_layer(linalg::Backend& be, const RouterLayer& router,
-                         const std::vector<ExpertOperand>& ops, const MpiOptions& opt,
-                         const ActivationMetric* act) {
+std::vector<linalg::PrincipalResult> operator_directions(linalg::Backend& be,
+                                                         const RouterLayer& router,
+                                                         const OperandSource& ops,
+                                                         const linalg::PrincipalOptions& opt,
+                                                         const ActivationMetric* act) {
+  if (act == nullptr) return analysis::principal_directions(be, router.rows, ops, opt);
+  const int d = router.hidden;
+  std::vector<linalg::PrincipalResult> dirs(router.n_experts);
+  be.parallel_for(router.n_experts, [&](int e, linalg::Backend& wbe) {
+    ops.with(e, [&](const Blocks& blocks) {
+      dirs[e] = expert_direction(wbe, blocks, router.rows.data() + std::size_t(e) * d, d, opt, act);
+    });
+  });
+  return dirs;
+}
+
+LayerMpiResult mpi_layer(linalg::Backend& be, const RouterLayer& router, const OperandSource& ops,
+                         const MpiOptions& opt, const ActivationMetric* act) {
   const int n = router.n_experts, d = router.hidden;
-  MR_ASSERT(ops.size() == static_cast<std::size_t>(n));
+  MR_ASSERT(ops.size() == n);
   if (opt.retraction == Retraction::kStiefel && n > d) {
     throw UsageError("the stiefel retraction needs n_experts <= hidden_size, but layer " +
                      std::to_string(router.layer) + " has " + std::to_string(n) + " experts and " +
@@ -196,17 +152,14 @@ LayerMpiResult mpi_layer(linalg::Backend& be, const RouterLayer& router,
   }
   LayerMpiResult res;
   res.radius = target_radius(router, opt.radius);
+  res.rows = router.rows;
   if (opt.retraction == Retraction::kStiefel) {  // one radius for the whole matrix
     double mean = 0;
     for (double r : res.radius) mean += r / n;
     res.radius.assign(n, mean);
-  }
-  res.dirs = operator_directions(be, router, ops, opt.solver, act);
-  res.rows = router.rows;
-  if (opt.steps == 0 && opt.retraction == Retraction::kSphere) {
-    set_fixed_point(res, n, d);
+    stiefel_layer(be, router, ops, opt, act, res);
   } else {
-    run_steps(be, router, ops, opt, act, res);
+    sphere_layer(be, router, ops, opt, act, res);
   }
   return res;
 }

@@ -42,21 +42,24 @@ struct LayerMpiResult {
   int steps_done = 0;
 };
 
-// One layer. `ops[e]` is expert e's operand for opt.matrix. With `act` the operator is
-// A_e = C W_e^T W_e (direction activations), else W_e^T W_e. Throws UsageError for the stiefel
-// retraction with E > d, BackendError on a numerical failure (e.g. a zero row after the power
-// step).
+// One layer. `ops` gives expert e's operand for opt.matrix (one expert at a time; with the sphere
+// retraction each expert is read once). With `act` the operator is A_e = C W_e^T W_e (direction
+// activations), else W_e^T W_e. Throws UsageError for the stiefel retraction with E > d,
+// BackendError on a numerical failure (e.g. a zero row after the power step).
 LayerMpiResult mpi_layer(linalg::Backend& be, const analysis::RouterLayer& router,
-                         const std::vector<analysis::ExpertOperand>& ops, const MpiOptions& opt,
+                         const analysis::OperandSource& ops, const MpiOptions& opt,
                          const ActivationMetric* act = nullptr);
 
 // Principal directions v_e of A_e for every expert (signed towards the router rows).
-std::vector<linalg::PrincipalResult> operator_directions(
-    linalg::Backend& be, const analysis::RouterLayer& router,
-    const std::vector<analysis::ExpertOperand>& ops, const linalg::PrincipalOptions& opt,
-    const ActivationMetric* act);
+std::vector<linalg::PrincipalResult> operator_directions(linalg::Backend& be,
+                                                         const analysis::RouterLayer& router,
+                                                         const analysis::OperandSource& ops,
+                                                         const linalg::PrincipalOptions& opt,
+                                                         const ActivationMetric* act);
 
 // R <- rho (R R^T)^{-1/2} R for an [E, d] matrix in place (E <= d, full row rank).
 void stiefel_retract(linalg::Backend& be, std::vector<float>& rows, int n_rows, int d, double rho);
+// r <- radius * r / ||r|| for one row of length d.
+void sphere_retract(float* row, int d, double radius);
 
 }  // namespace moerecal::recal

@@ -16,9 +16,14 @@ using moerecal::test::svd;
 
 namespace {
 
+struct Operand {
+  std::vector<float> first, second;  // gate, up [m, d]
+};
+
 struct Layer {
   analysis::RouterLayer router;
-  std::vector<analysis::ExpertOperand> ops;
+  std::vector<Operand> ops;
+  analysis::BlockOperands source{{}};  // blocks over ops
 };
 
 // E experts with gate/up [m, d] and a router [E, d].
@@ -29,14 +34,15 @@ Layer make_layer(int n_experts, int d, int m, unsigned seed) {
   l.router.n_experts = n_experts;
   l.router.hidden = d;
   l.router.rows = randn(std::size_t(n_experts) * d, seed, 0.5f);
+  std::vector<analysis::Blocks> blocks;
   for (int e = 0; e < n_experts; ++e) {
-    analysis::ExpertOperand op;
-    op.first = randn(std::size_t(m) * d, seed * 31 + e);
-    op.second = randn(std::size_t(m) * d, seed * 37 + e);
-    op.blocks.push_back({op.first.data(), m, d, false});
-    op.blocks.push_back({op.second.data(), m, d, false});
-    l.ops.push_back(std::move(op));
+    l.ops.push_back(
+        {randn(std::size_t(m) * d, seed * 31 + e), randn(std::size_t(m) * d, seed * 37 + e)});
   }
+  for (const Operand& op : l.ops) {
+    blocks.push_back({{op.first.data(), m, d, false}, {op.second.data(), m, d, false}});
+  }
+  l.source = analysis::BlockOperands(std::move(blocks));
   return l;
 }
 
@@ -55,7 +61,7 @@ TEST_SUITE("recal") {
     auto be = linalg::make_backend();
     recal::MpiOptions opt;
     opt.radius = recal::parse_radius("2.5");
-    const auto res = recal::mpi_layer(*be, l.router, l.ops, opt);
+    const auto res = recal::mpi_layer(*be, l.router, l.source, opt);
     CHECK(res.steps_done == 1);
     for (int e = 0; e < E; ++e) {
       std::vector<double> y(d, 0.0);
@@ -87,10 +93,10 @@ TEST_SUITE("recal") {
     }
     recal::MpiOptions opt;
     opt.steps = 3;
-    auto res = recal::mpi_layer(*be, l.router, l.ops, opt);
+    auto res = recal::mpi_layer(*be, l.router, l.source, opt);
     for (int e = 0; e < 5; ++e) CHECK(norm(res.rows.data() + e * 10, 10) == doctest::Approx(mean));
     opt.radius = recal::parse_radius("keep");
-    res = recal::mpi_layer(*be, l.router, l.ops, opt);
+    res = recal::mpi_layer(*be, l.router, l.source, opt);
     for (int e = 0; e < 5; ++e)
       CHECK(norm(res.rows.data() + e * 10, 10) == doctest::Approx(own[e]));
   }
@@ -102,7 +108,7 @@ TEST_SUITE("recal") {
     recal::MpiOptions opt;
     opt.steps = 0;
     opt.solver.tol = 1e-9;
-    const auto res = recal::mpi_layer(*be, l.router, l.ops, opt);
+    const auto res = recal::mpi_layer(*be, l.router, l.source, opt);
     for (int e = 0; e < E; ++e) {
       std::vector<double> a(std::size_t(2 * m) * d);
       for (std::size_t i = 0; i < l.ops[e].first.size(); ++i) a[i] = l.ops[e].first[i];
@@ -135,7 +141,7 @@ TEST_SUITE("recal") {
     const recal::ActivationMetric act = recal::activation_metric(*be, x.data(), n, d, lambda);
     linalg::PrincipalOptions opt;
     opt.tol = 1e-10;
-    const auto dirs = recal::operator_directions(*be, l.router, l.ops, opt, &act);
+    const auto dirs = recal::operator_directions(*be, l.router, l.source, opt, &act);
     std::vector<double> c(std::size_t(d) * d, 0.0);
     for (int t = 0; t < n; ++t)
       for (int i = 0; i < d; ++i)
@@ -204,7 +210,7 @@ TEST_SUITE("recal") {
     auto be = linalg::make_backend();
     recal::MpiOptions opt;
     opt.retraction = recal::Retraction::kStiefel;
-    CHECK_THROWS_WITH_AS(recal::mpi_layer(*be, l.router, l.ops, opt),
+    CHECK_THROWS_WITH_AS(recal::mpi_layer(*be, l.router, l.source, opt),
                          doctest::Contains("6 experts"), UsageError);
   }
 

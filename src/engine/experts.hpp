@@ -1,0 +1,47 @@
+// The routed experts of one layer (DESIGN.md §5, memory): all widened to f32 and kept (resident)
+// when they fit the memory budget, as for models up to Mixtral size; otherwise streamed: each
+// expert is read through the typed weight access into a buffer of the thread that runs it, so at
+// most one expert per worker is widened at a time (DeepSeek-V3: 45 GB of f32 experts per layer).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <vector>
+
+#include "model/model.hpp"
+#include "model/tensors.hpp"
+
+namespace moerecal::engine {
+
+struct Mlp {
+  std::vector<float> gate, up, down;  // [w, d], [w, d], [d, w]
+  int width = 0;
+};
+
+// One MLP's three matrices into `out` (buffers reused); an empty MLP clears `out`.
+void load_mlp(const model::MoeModel& m, const model::MlpTensors& t, Mlp& out);
+
+// Bytes of the f32 copies of an MLP's matrices.
+std::size_t mlp_f32_bytes(const model::MlpTensors& t);
+
+// The default budget for resident experts (--expert-memory): 4 GiB.
+inline constexpr std::size_t kDefaultExpertMemory = std::size_t(4) << 30;
+
+class ExpertBank {
+ public:
+  // The experts of `t` (which must outlive the bank's use): widened now when their f32 size is
+  // at most `budget_bytes`, else streamed on demand. Throws FormatError naming the tensor.
+  void load(const model::MoeModel& m, const model::LayerTensors& t, std::size_t budget_bytes);
+  int size() const { return t_ ? static_cast<int>(t_->moe.experts.size()) : 0; }
+  bool resident() const { return resident_; }
+  // fn(expert e's weights, valid during the call); concurrent calls for distinct e are safe.
+  void with(int e, const std::function<void(const Mlp&)>& fn) const;
+
+ private:
+  const model::MoeModel* m_ = nullptr;
+  const model::LayerTensors* t_ = nullptr;
+  std::vector<Mlp> experts_;
+  bool resident_ = true;
+};
+
+}  // namespace moerecal::engine
