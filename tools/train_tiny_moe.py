@@ -689,9 +689,10 @@ def run(out_dir, jobs):
 
 # Wall time of `tools/train_tiny_moe.py` (both models, --jobs 2) as measured on the machine that
 # produced the committed files. Not recomputed: timings vary, the README must not.
-MEASURED_TIME = ("7 min 49 s on the 2-core development machine while a C++ build shared both cores "
-                 "(load average about 7; 4 min 52 s of CPU time in all, so about 2.5 min per model "
-                 "on an idle core)")
+MEASURED_TIME = ("7 min 49 s and 9 min 26 s in two runs on the 2-core development machine while "
+                 "other builds and tests shared both cores (load average 7-9); 4 min 52 s and "
+                 "6 min 9 s of CPU time in all, i.e. about 2.5-3 min per model, so about 3 min on "
+                 "two idle cores")
 
 
 def _md_table(header, rows):
@@ -772,7 +773,9 @@ warns when a source differs from `sources.json`).
 here to its byte value, and `moe-recal perplexity --data heldout-<domain>.jsonl --ctx {SEQ} --json`
 matches the reference perplexity of the same windows within 1e-4 relative (and the reference
 matches the figure in `summary.json` within 1e-6); (c) `moe-recal inspect --json` reads each model
-and reports its family, layers, experts and top-k.
+and reports its family, layers, experts and top-k; (d) `moe-recal eval` of each model against
+itself on all held-out records gives, per layer, the expert loads (within 1e-5, less than one
+routing slot), maxvio, dead and cold experts reported below.
 
 ## Files
 
@@ -803,7 +806,8 @@ Both: untied `lm_head`, no biases, SwiGLU experts `down(silu(gate x) * up x)`, r
 when `norm_topk_prob`), RoPE rotate_half with inv_freq = theta^(-2i/hd), RMSNorm
 `w * (x / sqrt(mean(x^2) + eps))` in fp32 — as in ARCHITECTURES.md §1, §3, §5, §8. The OLMoE
 model is stored F32, the Qwen3-MoE model BF16 (round to nearest even); every figure below is for
-the weights as stored.
+the weights as stored. The Qwen3 config carries `intermediate_size` (the dense-MLP width) as released
+configs do; it is unused, every layer being MoE (`decoder_sparse_step` 1, `mlp_only_layers` []).
 
 ## Data
 
@@ -878,7 +882,8 @@ def _run(cmd):
 
 def check(out_dir, binary):
     """(a) numpy reference vs this PyTorch model on exported weights; (b) moe-recal tokenize gives
-    id = byte value and moe-recal perplexity matches the reference; (c) moe-recal inspect."""
+    id = byte value and moe-recal perplexity matches the reference; (c) moe-recal inspect;
+    (d) moe-recal eval's per-layer expert loads match the routing figures in summary.json."""
     import ref_forward as rf
     setup_torch()
     failures = []
@@ -961,6 +966,29 @@ def check(out_dir, binary):
             rel = abs(recorded - ppl_ref) / ppl_ref
             expect(rel <= 1e-6, f"perplexity {dom}: summary.json (PyTorch) {recorded} vs reference "
                                 f"(rel {rel:.1e} <= 1e-6)")
+        # (d) routing figures: moe-recal eval (model against itself) on all held-out records
+        with tempfile.TemporaryDirectory() as tmp:
+            both = os.path.join(tmp, "heldout.jsonl")
+            with open(both, "w", encoding="utf-8") as f:
+                for h in heldout:
+                    with open(h, encoding="utf-8") as g:
+                        f.write(g.read())
+            report = os.path.join(tmp, "report.json")
+            rc, out, err = _run([binary, "-q", "eval", d, d, "--data", both, "--ctx", str(SEQ),
+                                 "-o", report])
+            expect(rc == 0, f"moe-recal eval exit {rc} {err.strip()[:200]}")
+            if rc == 0:
+                with open(report) as f:
+                    layers = {L["layer"]: L["base"] for L in json.load(f)["layers"]}
+                for L in summary["models"][name]["routing"]:
+                    mine, theirs = L["trained"], layers.get(L["layer"], {})
+                    dl = float(np.abs(np.array(mine["load"]) - np.array(theirs.get("load", [0]))).max())
+                    expect(dl <= 1e-5 and abs(mine["maxvio"] - theirs.get("maxvio", -1)) <= 1e-5
+                           and (mine["dead"], mine["cold"]) == (theirs.get("dead"), theirs.get("cold")),
+                           f"layer {L['layer']} routing on held-out: moe-recal eval maxvio "
+                           f"{theirs.get('maxvio', float('nan')):.6f} dead {theirs.get('dead')} cold "
+                           f"{theirs.get('cold')} vs summary.json {mine['maxvio']:.6f} {mine['dead']} "
+                           f"{mine['cold']} (max load diff {dl:.1e} <= 1e-5)")
     print(f"{len(failures)} failure(s)")
     return not failures
 
