@@ -760,8 +760,8 @@ way inherited checkpoints often are.
 
 Needs Debian's `python3-torch` (1.13) and `python3-numpy`. CPU only, fixed seeds,
 `torch.use_deterministic_algorithms(True)`, one thread per model (the two models train in two
-processes; `--jobs 1` trains them one after the other with the same result). Running it twice
-gives byte-identical files. Wall time: {MEASURED_TIME}. The text comes from the Debian system
+processes; `--jobs 1` trains them one after the other, an identical computation). Running it
+twice gives byte-identical files (every file here, compared by sha256). Wall time: {MEASURED_TIME}. The text comes from the Debian system
 files listed in `sources.json` with their sha256; a machine whose `python3.11` or `libc6-dev`
 packages ship different files trains on different text and gets different weights (the script
 warns when a source differs from `sources.json`).
@@ -813,7 +813,7 @@ configs do; it is unused, every layer being MoE (`decoder_sparse_step` 1, `mlp_o
 
 Three domains; held-out text comes from files never used for training.
 
-{_md_table(["domain (slice)", "source", "train files", "train tokens", "held-out files",
+{_md_table(["domain (slice)", "source", "train files", "train bytes (= tokens)", "held-out files",
             "held-out records taken from", "held-out records / tokens",
             "calibration records / tokens"], data_rows)}
 
@@ -823,7 +823,8 @@ starting at index 3 is held out (none of them is trained on; the first files of 
 the {N_HELDOUT} records). Calibration records come from every k-th training file (k = train files //
 {N_CALIB}); `summary.json` names them.
 {"Files skipped as not UTF-8: " + ", ".join(skipped) + "." if skipped else "No source file was skipped."}
-Training text is each domain's training files joined ({total_train:,} bytes in all).
+Training text is each domain's training files joined ({total_train:,} bytes in all); training
+samples windows from it (see below), so it sees only part of it, each domain equally often.
 
 ## Training
 
