@@ -2,7 +2,8 @@
 """Reference forward pass for the MoE families moe-recal reads (numpy only, float64).
 
 Written from ARCHITECTURES.md (§1-5, §8) and DESIGN.md (§3 windows, §4 perplexity) alone; it
-shares no code with the C++ engine. Families: mixtral, olmoe, qwen2_moe, qwen3_moe.
+shares no code with the C++ engine. Families: mixtral, olmoe, qwen2_moe, qwen3_moe; gpt_oss
+through tools/ref_gpt_oss.py (load and forward dispatch there; router logits include its bias).
 
 Python API (other tools import it):
   load(model_dir) -> Model
@@ -134,6 +135,11 @@ def _rope_theta(cfg, fam):
 
 
 def load(model_dir):
+    # gpt-oss hook: model_type gpt_oss is handled by tools/ref_gpt_oss.py (same API).
+    with open(os.path.join(model_dir, "config.json")) as f:
+        if json.load(f).get("model_type") == "gpt_oss":
+            import ref_gpt_oss
+            return ref_gpt_oss.load(model_dir)
     return Model(model_dir)
 
 
@@ -222,6 +228,9 @@ def _moe(m, L, x, router):
 
 def forward(model, ids, routers=None, trace=False):
     """Log-probabilities [T, V] of one sequence; with trace=True also {layer: (logits, selected)}."""
+    if getattr(model, "family", None) == "gpt_oss":  # gpt-oss hook (tools/ref_gpt_oss.py)
+        import ref_gpt_oss
+        return ref_gpt_oss.forward(model, ids, routers, trace)
     m = model
     routers = routers or {}
     ids = np.asarray(ids, dtype=np.int64)
