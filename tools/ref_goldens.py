@@ -5,7 +5,8 @@
                                            (TESTDATA/hf/*/reference): log-probs and router logits
                                            within 1e-4 absolute
   ref_goldens.py --check TESTDATA          recompute the goldens and compare with the committed
-                                           TESTDATA/tiny-*/expected/golden.safetensors (stale?)
+                                           TESTDATA/tiny-*/expected/golden.safetensors (stale?),
+                                           and run the gpt-oss self-checks (check_ref_gpt_oss.py)
   ref_goldens.py --write-goldens TESTDATA  (re)write those goldens, deterministically
 
 A golden holds, for the first GOLDEN_SEQS records of TESTDATA/calibration.jsonl cut to
@@ -27,7 +28,8 @@ import ref_forward as rf  # noqa: E402
 import ref_safetensors as st  # noqa: E402
 
 HF = ("hf-mixtral", "hf-olmoe", "hf-qwen2-moe", "hf-qwen3-moe")
-TINY = ("tiny-mixtral", "tiny-olmoe", "tiny-qwen2-moe", "tiny-qwen3-moe")
+TINY = ("tiny-mixtral", "tiny-olmoe", "tiny-qwen2-moe", "tiny-qwen3-moe",
+        "tiny-gpt-oss", "tiny-gpt-oss-mxfp4")  # gpt-oss: tools/ref_gpt_oss.py
 GOLDEN_LENS = (20, 12)
 # 40 rather than 64: at --ctx >= 56 one tiny-mixtral token has its 2nd and 3rd router logits
 # 2.6e-8 apart, so f32 and float64 route it differently and the PPL moves by 5e-5 relative.
@@ -147,6 +149,8 @@ def main():
         failures += write_goldens(a.testdata)
     if a.check:
         failures += check_goldens(a.testdata)
+        import check_ref_gpt_oss  # gpt-oss hook: reference self-checks and fixture checks
+        failures += check_ref_gpt_oss.run(a.testdata)
     for f in failures:
         print("FAIL:", f)
     sys.exit(1 if failures else 0)
