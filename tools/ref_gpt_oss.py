@@ -41,8 +41,8 @@ Facts checked in huggingface/transformers (read on the public code index; commit
     - Rotary: cos = cos(pos * inv_freq) * attention_scaling, same for sin, NOT duplicated to
       head_dim; applied as first/second halves: x1' = x1 cos - x2 sin, x2' = x2 cos + x1 sin.
     - _keep_in_fp32_modules = [post_attention_layernorm, input_layernorm, norm].
-  * masking_utils.py: sliding_window_overlay is kv_idx > q_idx - sliding_window, AND causal
-    kv_idx <= q_idx: a query sees `sliding_window` keys including itself.
+  * masking_utils.py (verbatim copies): sliding_window_overlay is kv_idx > q_idx - sliding_window,
+    ANDed with causal kv_idx <= q_idx: a query sees `sliding_window` keys including itself.
   * configuration_gpt_oss.py @02b8f42b: model_type "gpt_oss", attribute_map num_experts ->
     num_local_experts, head_dim default 64 (explicit; not hidden/heads), layer_types default
     "sliding_attention" if (i + 1) % 2 else "full_attention", default rope_parameters
@@ -67,14 +67,16 @@ Facts checked in huggingface/transformers (read on the public code index; commit
     *_bias tensors are not quantized. The dequantized output is bf16 in transformers: every
     E2M1 value times a power of two is exact in bf16 unless the exponent leaves bf16's range
     (scale 254 with |v| >= 2 overflows to inf in bf16/fp32; this reference keeps float64).
-  * quantizers/quantizer_mxfp4.py @0001b3ee, utils/quantization_config.py (Mxfp4Config):
+  * quantizers/quantizer_mxfp4.py @0001b3ee, quantizers/base.py @0095b976, and
+    utils/quantization_config.py (Mxfp4Config, verbatim copies):
     Mxfp4Config(modules_to_not_convert=None, dequantize=False).to_dict() ->
     {"quant_method": "mxfp4", "modules_to_not_convert": [...]}; the released gpt-oss-20b/120b
     configs (seen in third-party copies) carry {"modules_to_not_convert":
     ["model.layers.*.self_attn", "model.layers.*.mlp.router", "model.embed_tokens", "lm_head"],
     "quant_method": "mxfp4"}. With dequantize=True the blocks/scales load into GptOssExperts'
-    gate_up_proj / down_proj (names without the suffix) and quantizers/base.py
-    remove_quantization_config deletes quantization_config from the config, so a checkpoint saved
+    gate_up_proj / down_proj (get_param_name strips the suffix) and
+    remove_quantization_config deletes quantization_config from the config (its call on the
+    dequantize path seen in a copy of postprocess_model), so a checkpoint saved
     after dequantisation holds mlp.experts.gate_up_proj [E, d, 2I], gate_up_proj_bias [E, 2I],
     down_proj [E, I, d], down_proj_bias [E, d] and no quantization_config.
   * transformers 5 config.json (testdata/hf/*/config.json, written by transformers 5.17): rope
@@ -101,9 +103,10 @@ Where ARCHITECTURES.md turned out wrong or incomplete:
   4. §7.6 does not say that the sink takes part in the row max (it does; immaterial in exact
      arithmetic, it keeps fp16/bf16 from overflowing), nor that gpt-oss cos/sin stay at
      head_dim/2 entries.
-  5. §7.2 says the router/sinks/biases are BF16 on disk; transformers keeps norms in fp32 in memory
-     only (_keep_in_fp32_modules), so a transformers save of a model loaded in fp32 may write
-     them F32: loaders should accept BF16 and F32 for every non-MXFP4 tensor.
+  5. (inference, not verified) §7.2's dtypes are those of the released files; a checkpoint that
+     transformers saves itself may hold F32 norms or biases (norms are fp32 in memory through
+     _keep_in_fp32_modules, Mxfp4GptOssExperts declares fp32 biases), so loaders should accept
+     BF16 and F32 for every non-MXFP4 tensor.
   6. §13 "sliding window rule key_pos > query_pos - window" is right; note it means W keys
      including the query itself (the existing tools/ref_forward.py uses q - k < W, the same).
 """
