@@ -3,8 +3,9 @@
 
 Written from ARCHITECTURES.md (§1-5, §8) and DESIGN.md (§3 windows, §4 perplexity) alone; it
 shares no code with the C++ engine. Families: mixtral, olmoe, qwen2_moe, qwen3_moe; the DeepSeek
-lineage (deepseek_v3, kimi_k2, deepseek_v2, glm4_moe) is handled by tools/ref_deepseek.py behind
-the same API (load / forward dispatch on the config's model_type).
+lineage (deepseek_v3, kimi_k2, deepseek_v2, glm4_moe) is handled by tools/ref_deepseek.py and
+gpt_oss by tools/ref_gpt_oss.py behind the same API (load / forward dispatch on the config's
+model_type; gpt-oss router logits include its bias).
 
 Python API (other tools import it):
   load(model_dir) -> Model
@@ -138,6 +139,11 @@ def _rope_theta(cfg, fam):
 def load(model_dir):
     if _deepseek().is_deepseek_dir(model_dir):  # DeepSeek lineage hook (tools/ref_deepseek.py)
         return _deepseek().load(model_dir)
+    # gpt-oss hook: model_type gpt_oss is handled by tools/ref_gpt_oss.py (same API).
+    with open(os.path.join(model_dir, "config.json")) as f:
+        if json.load(f).get("model_type") == "gpt_oss":
+            import ref_gpt_oss
+            return ref_gpt_oss.load(model_dir)
     return Model(model_dir)
 
 
@@ -246,6 +252,9 @@ def forward(model, ids, routers=None, trace=False):
     """Log-probabilities [T, V] of one sequence; with trace=True also {layer: (logits, selected)}."""
     if _is_deepseek(model):
         return _deepseek().forward(model, ids, routers, trace)
+    if getattr(model, "family", None) == "gpt_oss":  # gpt-oss hook (tools/ref_gpt_oss.py)
+        import ref_gpt_oss
+        return ref_gpt_oss.forward(model, ids, routers, trace)
     m = model
     routers = routers or {}
     ids = np.asarray(ids, dtype=np.int64)

@@ -7,6 +7,7 @@
   ref_goldens.py --check TESTDATA          recompute the goldens and compare with the committed
                                            TESTDATA/tiny-*/expected/golden.safetensors (stale?),
                                            and run tools/check_deepseek.py's self-checks
+                                           and run the gpt-oss self-checks (check_ref_gpt_oss.py)
   ref_goldens.py --write-goldens TESTDATA  (re)write those goldens, deterministically
 
 A golden holds, for the first GOLDEN_SEQS records of TESTDATA/calibration.jsonl cut to
@@ -32,6 +33,7 @@ TINY = ("tiny-mixtral", "tiny-olmoe", "tiny-qwen2-moe", "tiny-qwen3-moe")
 # DeepSeek lineage (tools/gen_fixtures_deepseek.py, tools/ref_deepseek.py)
 TINY += ("tiny-deepseek-v3", "tiny-deepseek-v3-fp8", "tiny-kimi-k2", "tiny-kimi-k2-skewed-bias",
          "tiny-deepseek-v2-lite", "tiny-deepseek-v2", "tiny-glm4-moe")
+TINY += ("tiny-gpt-oss", "tiny-gpt-oss-mxfp4")  # gpt-oss: tools/ref_gpt_oss.py
 GOLDEN_LENS = (20, 12)
 # 40 rather than 64: at --ctx >= 56 one tiny-mixtral token has its 2nd and 3rd router logits
 # 2.6e-8 apart, so f32 and float64 route it differently and the PPL moves by 5e-5 relative.
@@ -174,6 +176,8 @@ def main():
         failures += check_goldens(a.testdata)
         import check_deepseek  # DeepSeek lineage: routing, e4m3, FP8, YaRN, MLA self-checks
         failures += check_deepseek.run(a.testdata)
+        import check_ref_gpt_oss  # gpt-oss hook: reference self-checks and fixture checks
+        failures += check_ref_gpt_oss.run(a.testdata)
     for f in failures:
         print("FAIL:", f)
     sys.exit(1 if failures else 0)

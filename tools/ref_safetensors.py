@@ -17,7 +17,8 @@ import numpy as np
 
 _DTYPES = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4"), "F16": np.dtype("<f2"),
            "BF16": np.dtype("<u2"), "I64": np.dtype("<i8"), "I32": np.dtype("<i4"),
-           "F8_E4M3": np.dtype("u1")}
+           "F8_E4M3": np.dtype("u1"),
+           "U8": np.dtype("u1")}  # U8: gpt-oss MXFP4 blocks/scales (read raw with dtype=np.uint8)
 
 
 def _bf16_to_f32(raw):
@@ -136,11 +137,11 @@ class Checkpoint:
 
 
 def write_file(path, tensors, metadata=None, dtypes=None):
-    """Write {name: np.ndarray (float32 or float64)} as a safetensors file, names sorted.
+    """Write {name: np.ndarray (float32/64, int32/64 or uint8)} as a safetensors file, names sorted.
     dtypes {name: "BF16" | "F8_E4M3"} stores that tensor narrowed (round to nearest even; a
     uint16 / uint8 array is taken as the bit patterns themselves)."""
     kinds = {np.dtype("float32"): "F32", np.dtype("float64"): "F64", np.dtype("int64"): "I64",
-             np.dtype("int32"): "I32"}
+             np.dtype("int32"): "I32", np.dtype("uint8"): "U8"}
     dtypes = dtypes or {}
     header, blobs, off = {}, [], 0
     if metadata:

@@ -104,7 +104,7 @@ def values(dtype, shape, raw):
     if dtype == "BF16":
         u = np.frombuffer(raw, dtype="<u2").astype("<u4") << 16
         return u.view("<f4").astype(np.float64).reshape(shape)
-    return np.frombuffer(raw, dtype={"F32": "<f4", "F16": "<f2"}[dtype]).astype(np.float64).reshape(shape)
+    return np.frombuffer(raw, dtype={"F32": "<f4", "F16": "<f2", "U8": "u1"}[dtype]).astype(np.float64).reshape(shape)
 
 
 # ---------------------------------------------------------------- config -> tensor table
@@ -122,6 +122,8 @@ def need(cfg, *keys):
 def layout(cfg):
     """-> (family facts, {tensor name: shape}) from config.json alone."""
     mt = cfg.get("model_type")
+    if mt == "gpt_oss":  # gpt-oss hook (section at the end of this file)
+        return layout_gpt_oss(cfg)
     if mt not in ("mixtral", "olmoe", "qwen2_moe", "qwen3_moe"):
         raise Bad(f"config.json: unsupported model_type {mt!r}")
     d, L, H = need(cfg, "hidden_size"), need(cfg, "num_hidden_layers"), need(cfg, "num_attention_heads")
@@ -216,6 +218,8 @@ def load(path, strict_writer=True):
         payload = sum(len(r[2]) for r in tensors.values())
         if index["metadata"]["total_size"] != payload:
             raise Bad(f"{INDEX}: metadata.total_size {index['metadata']['total_size']} != payload {payload}")
+    if facts["family"] == "gpt_oss":  # gpt-oss hook: MXFP4 pairing, dtypes, quantization_config
+        precheck_gpt_oss(cfg, facts, tensors, where)
     problems = []
     for name, shape in table.items():
         if name not in tensors:
@@ -336,13 +340,202 @@ def _deepseek_dir(path):
                                                        "glm4_moe")
     except (OSError, ValueError, AttributeError):
         return False
+# ---------------------------------------------------------------- gpt-oss (model_type gpt_oss)
+# Written from ARCHITECTURES.md §7 and §13 (and the transformers facts listed at the top of
+# tools/ref_gpt_oss.py); shares no code with tools/gen_fixtures_gpt_oss.py or the reference.
+
+GPT_OSS_FIXTURES = ("tiny-gpt-oss", "tiny-gpt-oss-mxfp4")
+GPT_OSS_BAD = ("gpt_oss_blocks_without_scales", "gpt_oss_scales_wrong_shape",
+               "gpt_oss_mxfp4_without_quantization_config", "gpt_oss_expert_count_mismatch",
+               "gpt_oss_odd_gate_up")
+
+
+def gpt_oss_is_mxfp4(cfg):
+    q = cfg.get("quantization_config")
+    return isinstance(q, dict) and q.get("quant_method") == "mxfp4"
+
+
+def layout_gpt_oss(cfg):
+    """-> (facts, {tensor name: shape}) of a gpt-oss checkpoint from config.json alone: fused
+    experts, MXFP4 (*_blocks [E, rows, cols/32, 16] + *_scales) iff quantization_config says
+    mxfp4, else transformers' dequantised layout (gate_up_proj [E, d, 2I], down_proj [E, I, d])."""
+    d, L, H = need(cfg, "hidden_size"), need(cfg, "num_hidden_layers"), need(cfg, "num_attention_heads")
+    KV, V = cfg.get("num_key_value_heads", H), need(cfg, "vocab_size")
+    k = need(cfg, "num_experts_per_tok", "experts_per_token")
+    hd = cfg.get("head_dim") or d // H
+    E, I = need(cfg, "num_local_experts", "num_experts"), need(cfg, "intermediate_size")
+    mx = gpt_oss_is_mxfp4(cfg)
+    t = {"model.embed_tokens.weight": (V, d), "model.norm.weight": (d,), "lm_head.weight": (V, d)}
+    for i in range(L):
+        p = f"model.layers.{i}."
+        a, m = p + "self_attn.", p + "mlp.experts."
+        t.update({p + "input_layernorm.weight": (d,), p + "post_attention_layernorm.weight": (d,),
+                  a + "q_proj.weight": (H * hd, d), a + "q_proj.bias": (H * hd,),
+                  a + "k_proj.weight": (KV * hd, d), a + "k_proj.bias": (KV * hd,),
+                  a + "v_proj.weight": (KV * hd, d), a + "v_proj.bias": (KV * hd,),
+                  a + "o_proj.weight": (d, H * hd), a + "o_proj.bias": (d,), a + "sinks": (H,),
+                  p + "mlp.router.weight": (E, d), p + "mlp.router.bias": (E,),
+                  m + "gate_up_proj_bias": (E, 2 * I), m + "down_proj_bias": (E, d)})
+        if mx:
+            t.update({m + "gate_up_proj_blocks": (E, 2 * I, d // 32, 16),
+                      m + "gate_up_proj_scales": (E, 2 * I, d // 32),
+                      m + "down_proj_blocks": (E, d, I // 32, 16), m + "down_proj_scales": (E, d, I // 32)})
+        else:
+            t.update({m + "gate_up_proj": (E, d, 2 * I), m + "down_proj": (E, I, d)})
+    facts = dict(family="gpt_oss", L=L, moe=list(range(L)), E=E, k=k, I=I, d=d, mxfp4=mx)
+    return facts, t
+
+
+def precheck_gpt_oss(cfg, facts, tensors, where):
+    """MXFP4 consistency before the table check, so the message names the real defect."""
+    mx = gpt_oss_is_mxfp4(cfg)
+    facts["tensor_dtypes"] = {n: rec[0] for n, rec in tensors.items()}
+    for name in sorted(tensors):
+        dtype, shape = tensors[name][0], tensors[name][1]
+        if name.endswith(("_blocks", "_scales")):
+            if not mx:
+                raise Bad(f"config.json: no quantization_config with quant_method mxfp4, but "
+                          f"{where[name]} holds MXFP4 tensor {name}")
+            if dtype != "U8":
+                raise Bad(f"{where[name]}: tensor {name}: MXFP4 data must be U8, found {dtype}")
+        if name.endswith("_blocks"):
+            sib = name[:-len("_blocks")] + "_scales"
+            if sib not in tensors:
+                raise Bad(f"{where[name]}: tensor {name} has no scales tensor {sib}")
+            if shape[-1:] != (16,) or tensors[sib][1] != shape[:-1]:
+                raise Bad(f"{where[sib]}: tensor {sib} has shape {list(tensors[sib][1])}; "
+                          f"{name} {list(shape)} implies {list(shape[:-1])}")
+        if name.endswith("_scales") and name[:-len("_scales")] + "_blocks" not in tensors:
+            raise Bad(f"{where[name]}: tensor {name} has no blocks tensor")
+        if name.endswith("mlp.experts.gate_up_proj") and shape[-1] % 2:
+            raise Bad(f"{where[name]}: tensor {name} has shape {list(shape)}: its last axis "
+                      f"{shape[-1]} is odd, gate and up channels come in interleaved pairs")
+
+
+def e2m1(code):
+    """E2M1 value of a 4-bit code from its fields: sign, 2-bit exponent (bias 1), 1-bit mantissa."""
+    s, e, m = (code >> 3) & 1, (code >> 1) & 3, code & 1
+    mag = np.where(e == 0, 0.5 * m, np.ldexp(1.0 + 0.5 * m, e.astype(np.int64) - 1))
+    return np.where(s == 1, -mag, mag)
+
+
+def mxfp4_rows(blocks, scales):
+    """blocks [E, rows, G, 16] U8 + scales [E, rows, G] -> [E, rows, G*32] (row = output)."""
+    b = blocks.astype(np.int64)
+    codes = np.stack([b & 15, b >> 4], axis=-1).reshape(b.shape[:-1] + (32,))  # lo = even
+    vals = e2m1(codes) * np.exp2(scales.astype(np.float64) - 127)[..., None]
+    return vals.reshape(b.shape[:-2] + (-1,))
+
+
+def gpt_oss_experts(facts, vals, layer):
+    """(gate [E, I, d], up [E, I, d], down [E, d, I]) in nn.Linear orientation, de-interleaved."""
+    m = f"model.layers.{layer}.mlp.experts."
+    if facts["mxfp4"]:
+        u8 = lambda n: vals[m + n].astype(np.uint8)
+        gu = mxfp4_rows(u8("gate_up_proj_blocks"), u8("gate_up_proj_scales"))
+        dn = mxfp4_rows(u8("down_proj_blocks"), u8("down_proj_scales"))
+    else:
+        gu = np.swapaxes(vals[m + "gate_up_proj"], 1, 2)  # [E, d, 2I] -> rows [E, 2I, d]
+        dn = np.swapaxes(vals[m + "down_proj"], 1, 2)     # [E, I, d] -> [E, d, I]
+    return gu[:, 0::2], gu[:, 1::2], dn
+
+
+def check_good_gpt_oss(path):
+    facts, vals, where, _ = load(path)
+    want = json.load(open(os.path.join(path, "expected", "inspect.json")))
+    name = os.path.basename(path.rstrip("/"))
+    kinds = facts["tensor_dtypes"]
+    counts = {k: sum(1 for v in kinds.values() if v == k) for k in sorted(set(kinds.values()))}
+    payload = sum(vals[n].size * BYTES[kinds[n]] for n in vals)
+    assert want["family"] == "gpt_oss" and want["n_layers"] == facts["L"], name
+    assert want["moe_layers"] == facts["moe"] and want["n_experts"] == facts["E"], name
+    assert want["top_k"] == facts["k"] and want["n_shards"] == len(set(where.values())), name
+    assert want["payload_bytes"] == payload and want["n_tensors"] == len(vals), name
+    assert want["dtypes"] == counts, (name, counts)
+    assert all(v == "U8" for n, v in kinds.items() if n.endswith(("_blocks", "_scales")))
+    assert all(v == "BF16" for n, v in kinds.items() if not n.endswith(("_blocks", "_scales")))
+    print(f"{name}: gpt_oss, {counts}, {len(set(where.values()))} file(s), {len(vals)} tensors, "
+          f"payload {payload} bytes, experts {'MXFP4' if facts['mxfp4'] else 'BF16 fused'}")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4096, facts["d"]))
+    experts = {}
+    for li, wl in zip(facts["moe"], want["layers"]):
+        p = f"model.layers.{li}.mlp."
+        R, b = vals[p + "router.weight"], vals[p + "router.bias"]
+        rn = np.linalg.norm(R, axis=1)
+        C = (R / rn[:, None]) @ (R / rn[:, None]).T
+        np.fill_diagonal(C, -np.inf)
+        assert wl["layer"] == li and wl["router_tensor"] == p + "router.weight"
+        assert np.allclose([rn.min(), rn.mean(), rn.max()],
+                           [wl["row_norm"][k] for k in ("min", "mean", "max")], rtol=0, atol=1e-12)
+        assert np.allclose(rn, wl["row_norms"], rtol=0, atol=1e-12)
+        assert abs(C.max() - wl["row_cos_max"]) < 1e-12 and np.abs(b).max() > 0
+        G, U, D = experts[li] = gpt_oss_experts(facts, vals, li)
+        line, gaps = [], {}
+        for opt in ("gate_up", "gate", "up", "down"):
+            al, gp = [], []
+            for e in range(facts["E"]):
+                if opt == "down":
+                    u, s, _ = np.linalg.svd(D[e])
+                    v = u[:, 0]
+                else:
+                    W = {"gate_up": np.concatenate([G[e], U[e]]), "gate": G[e], "up": U[e]}[opt]
+                    _, s, vt = np.linalg.svd(W)
+                    v = vt[0]
+                al.append(abs(R[e] @ v) / rn[e])
+                gp.append(s[0] / s[1])
+            w = wl["alignment"][opt]
+            assert np.allclose(al, w["experts"], rtol=0, atol=1e-10), (name, li, opt)
+            assert abs(np.mean(al) - w["mean"]) < 1e-10 and abs(np.min(al) - w["min"]) < 1e-10
+            assert np.mean(al) < 0.9 and min(gp) > (3.5 if opt == "gate_up" else 2.5), (name, li, opt)
+            line.append(f"{opt} {np.mean(al):.3f}/{np.min(al):.3f}")
+            gaps[opt] = min(gp)
+        top = np.argsort(-(x @ R.T + b), axis=1, kind="stable")[:, :facts["k"]]
+        share = np.bincount(top.ravel(), minlength=facts["E"]) / top.size
+        cold = int((share < 0.1 / facts["E"]).sum())
+        print(f"  layer {li}: row_norm {rn.min():.3f}..{rn.max():.3f}, row_cos_max {C.max():.3f}, "
+              f"router bias {b.min():.3f}..{b.max():.3f}; alignment mean/min {', '.join(line)}")
+        print(f"           min sigma1/sigma2: " + ", ".join(f"{k} {v:.2f}" for k, v in gaps.items())
+              + f"; random-input load max {share.max() * facts['E']:.2f}x uniform, "
+              f"{cold}/{facts['E']} experts under 10%")
+    if facts["mxfp4"] and len(set(where.values())) > 1:
+        m = "model.layers.1.mlp.experts.gate_up_proj_"
+        split = where.get(m + "blocks") != where.get(m + "scales")
+        print(f"  layer 1 gate_up_proj blocks and scales in different shards: {split}")
+        assert split
+    return facts, vals, experts
+
+
+def check_gpt_oss(root):
+    """Both gpt-oss fixtures, and that they hold the same values (BF16 = dequantised MXFP4)."""
+    got = {n: check_good_gpt_oss(os.path.join(root, n)) for n in GPT_OSS_FIXTURES}
+    (fb, vb, eb), (fq, vq, eq) = got[GPT_OSS_FIXTURES[0]], got[GPT_OSS_FIXTURES[1]]
+    assert not fb["mxfp4"] and fq["mxfp4"]
+    shared = [n for n in vb if n in vq]
+    assert all(np.array_equal(vb[n], vq[n]) for n in shared) and len(shared) == len(vb) - 2 * fb["L"]
+    assert all(np.array_equal(a, b) for li in eb for a, b in zip(eb[li], eq[li]))
+    cfg = [json.load(open(os.path.join(root, n, "config.json"))) for n in GPT_OSS_FIXTURES]
+    rope = [dict(c.get("rope_scaling") or {}, **(c.get("rope_parameters") or {})) for c in cfg]
+    rope = [dict(r, rope_theta=r.get("rope_theta", c.get("rope_theta"))) for r, c in zip(rope, cfg)]
+    assert rope[0] == rope[1] and rope[0]["rope_type"] == "yarn" and rope[0]["truncate"] is False
+    for key in ("layer_types", "sliding_window", "swiglu_limit", "head_dim", "num_local_experts"):
+        assert cfg[0][key] == cfg[1][key], key
+    assert cfg[0].get("swiglu_alpha", 1.702) == cfg[1].get("swiglu_alpha", 1.702)
+    print(f"gpt-oss: {GPT_OSS_FIXTURES[0]} and {GPT_OSS_FIXTURES[1]} hold identical values "
+          f"({len(shared)} BF16 tensors equal, every dequantised expert matrix equal)")
+    cases = {c["dir"] for c in json.load(open(os.path.join(root, "bad", "cases.json")))["cases"]}
+    missing = [c for c in GPT_OSS_BAD if c not in cases]
+    assert not missing, f"bad/cases.json lacks {missing}: run tools/gen_fixtures_gpt_oss.py"
 
 
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "testdata")
     for d in sorted(os.listdir(root)):
+        if d.startswith("tiny-gpt-oss"):  # gpt-oss hook
+            continue
         if d.startswith("tiny-"):
             check_good(os.path.join(root, d))
+    check_gpt_oss(root)
     sys.exit(0 if check_bad(os.path.join(root, "bad")) else 1)
 
 
