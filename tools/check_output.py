@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 
-ROUTER = re.compile(r"^model\.layers\.(\d+)\.(block_sparse_moe|mlp)\.gate\.weight$")
+ROUTER = re.compile(r"^model\.layers\.(\d+)\.(block_sparse_moe\.gate|mlp\.gate|mlp\.router)\.weight$")
 SIZES = {"F32": 4, "F16": 2, "BF16": 2, "F64": 8, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1,
          "BOOL": 1, "F8_E4M3": 1, "F8_E5M2": 1}
 

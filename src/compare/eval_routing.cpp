@@ -28,12 +28,6 @@ nlohmann::json side_json(const SideLayer& s) {
           {"wasted_bytes", s.wasted}};
 }
 
-// Parameter bytes (as stored) of one routed expert.
-std::uint64_t expert_bytes(const model::WeightReader& r, const model::MlpTensors& t) {
-  return r.stored_bytes(t.gate.tensor) + r.stored_bytes(t.up.tensor) +
-         r.stored_bytes(t.down.tensor);
-}
-
 SideLayer side_layer(linalg::Backend& be, const model::MoeModel& m, const analysis::RouterLayer& r,
                      const std::vector<linalg::PrincipalResult>& dirs, const std::vector<int>& sel,
                      int T) {
@@ -43,7 +37,7 @@ SideLayer side_layer(linalg::Backend& be, const model::MoeModel& m, const analys
   const model::WeightReader reader(m);
   const model::LayerTensors t = model::layer_tensors(m.spec, r.layer);
   for (int e = 0; e < m.spec.n_experts(); ++e) {
-    if (s.load.load[e] == 0) s.wasted += expert_bytes(reader, t.moe.experts[e]);
+    if (s.load.load[e] == 0) s.wasted += reader.expert_bytes(t.moe.experts[e]);
   }
   return s;
 }

@@ -39,14 +39,15 @@ void attend_heads(linalg::Backend& be, const HeadLayout& h, int T, float scale, 
              h.k + g * h.k_stride, h.k_ld, 0.0f, scores.data(), T);
     for (int r = 0; r < T; ++r) {
       const int lo = window > 0 ? std::max(0, r - window + 1) : 0;
-      causal_softmax_row(scores.data() + std::size_t(r) * T, lo, r + 1, T);
+      causal_softmax_row(scores.data() + std::size_t(r) * T, lo, r + 1, T,
+                         h.sinks ? h.sinks + i : nullptr);
     }
     hbe.gemm(Trans::kNo, Trans::kNo, T, h.dv, T, 1.0f, scores.data(), T, h.v + g * h.v_stride,
              h.v_ld, 0.0f, o + i * h.dv, o_ld);
   });
 }
 
-void attention(linalg::Backend& be, const model::ModelSpec& s, const AttentionWeights& w,
+void attention(linalg::Backend& be, const model::ModelSpec& s, int layer, const AttentionWeights& w,
                const RopeTables& rope, const float* x, int T, float* out) {
   const model::AttentionSpec& a = s.attn;
   const int d = s.hidden, hd = a.head_dim, H = a.n_heads, KV = a.n_kv_heads;
@@ -66,8 +67,10 @@ void attention(linalg::Backend& be, const model::ModelSpec& s, const AttentionWe
   }
   std::vector<float> o(std::size_t(T) * qw);
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  attend_heads(be, {H, KV, hd, hd, q.data(), qw, hd, k.data(), kw, hd, v.data(), kw, hd}, T, scale,
-               a.sliding_window, o.data());
+  attend_heads(be,
+               {H, KV, hd, hd, q.data(), qw, hd, k.data(), kw, hd, v.data(), kw, hd,
+                w.sinks.empty() ? nullptr : w.sinks.data()},
+               T, scale, a.window(layer), o.data());
   std::vector<float> y(std::size_t(T) * d);
   linear(be, o.data(), T, qw, w.o, d, w.o_bias, y.data());
   for (std::size_t i = 0; i < y.size(); ++i) out[i] += y[i];

@@ -47,8 +47,9 @@ std::vector<float> mla_keys(const model::MlaSpec& m, int H, int T, const float* 
 
 }  // namespace
 
-void mla_attention(linalg::Backend& be, const model::ModelSpec& s, const AttentionWeights& w,
-                   const RopeTables& rope, const float* x, int T, float* out) {
+void mla_attention(linalg::Backend& be, const model::ModelSpec& s, int layer,
+                   const AttentionWeights& w, const RopeTables& rope, const float* x, int T,
+                   float* out) {
   const model::MlaSpec& m = s.attn.mla;
   const int d = s.hidden, H = s.attn.n_heads, qk = m.qk_dim(), kvw = m.nope_dim + m.v_dim;
   const int cw = m.kv_lora_rank + m.rope_dim;

@@ -13,6 +13,9 @@ void load_mlp(const model::MoeModel& m, const model::MlpTensors& t, Mlp& out) {
   r.read(t.gate, out.gate);
   r.read(t.up, out.up);
   r.read(t.down, out.down);
+  r.read(t.gate_bias, out.gate_bias);
+  r.read(t.up_bias, out.up_bias);
+  r.read(t.down_bias, out.down_bias);
   out.width = t.width;
 }
 

@@ -14,7 +14,8 @@
 namespace moerecal::engine {
 
 struct Mlp {
-  std::vector<float> gate, up, down;  // [w, d], [w, d], [d, w]
+  std::vector<float> gate, up, down;                 // [w, d], [w, d], [d, w]
+  std::vector<float> gate_bias, up_bias, down_bias;  // [w], [w], [d]; empty when none
   int width = 0;
 };
 

@@ -42,7 +42,7 @@ void run_layer(const model::MoeModel& m, linalg::Backend& be, int layer,
   std::size_t off = 0;
   const auto attend = s.attn.kind == model::AttentionKind::kMla ? mla_attention : attention;
   for (const auto& seq : seqs) {
-    attend(be, s, w.attn, rope, x.data() + off * d, static_cast<int>(seq.size()),
+    attend(be, s, layer, w.attn, rope, x.data() + off * d, static_cast<int>(seq.size()),
            h.data() + off * d);
     off += seq.size();
   }

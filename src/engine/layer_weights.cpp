@@ -29,6 +29,7 @@ void load_layer(const model::MoeModel& m, int layer, std::size_t expert_memory, 
   r.read(t.attn.kv_a.bias, a.kv_a_bias);
   r.read(t.attn.kv_a_norm, a.kv_a_norm);
   r.read(t.attn.kv_b.weight, a.kv_b);
+  r.read(t.attn.sinks, a.sinks);
   load_mlp(m, t.dense, w.dense);
   r.read(t.moe.router, w.router.rows);
   r.read(t.moe.router_bias, w.router.router_bias);

@@ -15,6 +15,7 @@ struct AttentionWeights {
   std::vector<float> q, k, v, o, q_bias, k_bias, v_bias, o_bias, q_norm, k_norm;
   // MLA (DeepSeek)
   std::vector<float> q_a, q_a_bias, q_a_norm, q_b, kv_a, kv_a_bias, kv_a_norm, kv_b;
+  std::vector<float> sinks;  // [H] (gpt-oss)
 };
 
 // A router as the engine runs it: rows [E, d], and the biases its routing rule uses ([E] each,

@@ -13,8 +13,9 @@ using linalg::Trans;
 // The routed experts: gather the tokens routed to each expert, run the experts side by side on
 // the backend's workers (skinny GEMMs), then add the results in expert order so the sum does not
 // depend on scheduling.
-void routed_experts(linalg::Backend& be, const LayerWeights& w, const model::Routes& routes, int d,
-                    const float* x, float* out) {
+void routed_experts(linalg::Backend& be, const model::ModelSpec& s, const LayerWeights& w,
+                    const model::Routes& routes, const float* x, float* out) {
+  const int d = s.hidden;
   const int E = w.experts.size(), k = routes.k;
   std::vector<std::vector<int>> tokens(E);
   std::vector<std::vector<float>> scales(E);
@@ -34,7 +35,7 @@ void routed_experts(linalg::Backend& be, const LayerWeights& w, const model::Rou
     for (int r = 0; r < n; ++r)
       std::copy_n(x + std::size_t(tokens[e][r]) * d, d, xe.data() + std::size_t(r) * d);
     w.experts.with(e, [&](const Mlp& mlp) {
-      swiglu_add(wbe, mlp, xe.data(), n, d, scales[e].data(), ys[e].data());
+      swiglu_add(wbe, mlp, xe.data(), n, d, scales[e].data(), ys[e].data(), s.expert_act);
     });
   });
   for (int e = 0; e < E; ++e) {
@@ -73,7 +74,7 @@ void moe_block(linalg::Backend& be, const model::ModelSpec& s, const LayerWeight
   if (observer) {
     observer->on_router({layer, T, x, logits.data(), routes.experts.data(), routes.weights.data()});
   }
-  routed_experts(be, w, routes, d, x, out);
+  routed_experts(be, s, w, routes, x, out);
   shared_expert(be, w, x, T, d, out);
 }
 

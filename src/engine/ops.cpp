@@ -16,9 +16,10 @@ void rms_norm(const float* x, const float* w, float* y, std::size_t n, int d, do
   }
 }
 
-void causal_softmax_row(float* x, int lo, int hi, int n) {
-  const float mx = *std::max_element(x + lo, x + hi);
-  double sum = 0;
+void causal_softmax_row(float* x, int lo, int hi, int n, const float* sink) {
+  float mx = *std::max_element(x + lo, x + hi);
+  if (sink) mx = std::max(mx, *sink);
+  double sum = sink ? std::exp(double{*sink} - mx) : 0.0;
   for (int i = lo; i < hi; ++i) {
     x[i] = std::exp(x[i] - mx);
     sum += x[i];

@@ -79,12 +79,15 @@ void check_one(const ModelSpec& s, const io::Checkpoint& ckpt, const TensorRef& 
   } else if (r.info->shape != t.shape) {
     problems.push_back(at(ckpt, t.name) + ": shape " + io::shape_string(r.info->shape) +
                        " (expected " + io::shape_string(t.shape) + " from config.json)");
-  } else if (t.matrix && r.info->dtype == DType::kF8E4M3) {
+  } else if (t.stored == Stored::kFloatOrFp8 && r.info->dtype == DType::kF8E4M3) {
     check_fp8(s, ckpt, t, names, problems);
-  } else if (!is_widenable(r.info->dtype)) {
+  } else if (t.stored == Stored::kBytes ? r.info->dtype != DType::kU8
+                                        : !is_widenable(r.info->dtype)) {
     problems.push_back(at(ckpt, t.name) + ": dtype " + std::string(dtype_name(r.info->dtype)) +
-                       (t.matrix ? " (expected F32, F16, BF16 or block-scaled F8_E4M3)"
-                                 : " (expected F32, F16 or BF16)"));
+                       (t.stored == Stored::kBytes ? " (expected U8: MXFP4 blocks or scales)"
+                        : t.stored == Stored::kFloatOrFp8
+                            ? " (expected F32, F16, BF16 or block-scaled F8_E4M3)"
+                            : " (expected F32, F16 or BF16)"));
   }
 }
 
@@ -95,10 +98,12 @@ void check_extra_experts(const ModelSpec& s, const io::Checkpoint& ckpt,
   for (const std::string& name : ckpt.tensor_names()) {
     const auto layer = layer_of(name);
     if (layer && *layer >= s.n_layers && *layer < s.n_layers + s.extra_layers) continue;
-    if (is_expert_tensor(name) && !expected.count(name)) {
-      problems.push_back(at(ckpt, name) +
-                         " is not expected by config.json (expert count or layer mismatch)");
-    }
+    if (!is_expert_tensor(name) || expected.count(name)) continue;
+    const bool blocks = name.ends_with("_blocks") || name.ends_with("_scales");
+    problems.push_back(at(ckpt, name) + " is not expected by " +
+                       (blocks && !s.mxfp4 ? "config.json: MXFP4 _blocks/_scales tensors need a "
+                                             "quantization_config with quant_method mxfp4"
+                                           : "config.json (expert count or layer mismatch)"));
   }
 }
 

@@ -2,11 +2,12 @@
 
 namespace moerecal::model {
 
-extern const Family kMixtral, kOlmoe, kQwen2Moe, kQwen3Moe, kDeepseekV3, kDeepseekV2, kGlm4Moe;
+extern const Family kMixtral, kOlmoe, kQwen2Moe, kQwen3Moe, kDeepseekV3, kDeepseekV2, kGlm4Moe,
+    kGptOss;
 
 const std::vector<const Family*>& families() {
   static const std::vector<const Family*> table = {
-      &kMixtral, &kOlmoe, &kQwen2Moe, &kQwen3Moe, &kDeepseekV3, &kDeepseekV2, &kGlm4Moe};
+      &kMixtral, &kOlmoe, &kQwen2Moe, &kQwen3Moe, &kDeepseekV3, &kDeepseekV2, &kGlm4Moe, &kGptOss};
   return table;
 }
 

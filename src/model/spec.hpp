@@ -70,9 +70,27 @@ struct AttentionSpec {
   QkNorm qk_norm = QkNorm::kNone;
   double clip_qkv = 0;     // OLMoE: clamp q, k, v to [-clip, clip]; 0 = off
   int sliding_window = 0;  // keys within the last `sliding_window` positions; 0 = off
+  // Layers the window applies to (gpt-oss layer_types); empty: every layer.
+  std::vector<bool> sliding_layers;
+  bool sinks = false;  // a learned per-head sink logit in the softmax (gpt-oss)
   RopeSpec rope;
   MlaSpec mla;                   // kMla only
   double softmax_mscale2 = 1.0;  // extra factor on the softmax scale (DeepSeek-V3 YaRN mscale^2)
+
+  // The sliding window of layer `layer` (0: full causal attention).
+  int window(int layer) const {
+    if (sliding_layers.empty()) return sliding_window;
+    return sliding_layers[layer] ? sliding_window : 0;
+  }
+};
+
+// The expert activation: SwiGLU down(silu(gate x) * up x), or gpt-oss's clamped variant
+// (gate = min(gate, limit), up = clamp(up, -limit, limit), h = (up + 1) * gate * sigmoid(alpha *
+// gate)); experts with biases add them after each projection.
+struct ExpertActivation {
+  bool clamped = false;
+  double alpha = 1.702;
+  double limit = 7.0;
 };
 
 // Block-scaled FP8 (e4m3) weights: each F8_E4M3 matrix X.weight has X.weight_scale_inv
@@ -102,6 +120,8 @@ struct ModelSpec {
   int expert_width = 0;  // m, per routed expert
   int dense_width = 0;   // intermediate_size of dense (non-MoE) layers; 0 when none
   SharedExpertSpec shared;
+  ExpertActivation expert_act;
+  bool mxfp4 = false;  // fused experts stored as MXFP4 blocks + scales (quantization_config)
   std::vector<int> moe_layers;  // sorted layer indices with a routed MoE block
   int extra_layers = 0;         // stored layers past n_layers (multi-token prediction), never run
   Fp8Spec fp8;

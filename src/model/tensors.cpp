@@ -9,7 +9,11 @@ namespace moerecal::model {
 namespace {
 
 MatrixRef matrix(std::string name, int rows, int cols) {
-  return {{std::move(name), {rows, cols}, true}, rows, cols};
+  MatrixRef m;
+  m.tensor = {std::move(name), {rows, cols}, Stored::kFloatOrFp8};
+  m.rows = rows;
+  m.cols = cols;
+  return m;
 }
 
 using naming::linear;
@@ -32,7 +36,11 @@ AttentionTensors gqa_attention(const ModelSpec& s, const std::string& p) {
 
 void visit_mlp(const MlpTensors& m, const std::function<void(const TensorRef&)>& fn) {
   if (m.empty()) return;
-  for (const MatrixRef* x : {&m.gate, &m.up, &m.down}) fn(x->tensor);
+  for (const MatrixRef* x : {&m.gate, &m.up, &m.down, &m.gate_bias, &m.up_bias, &m.down_bias}) {
+    if (x->empty()) continue;
+    fn(x->tensor);
+    if (!x->scales.empty()) fn(x->scales);
+  }
 }
 
 void visit_attention(const AttentionTensors& a, const std::function<void(const TensorRef&)>& fn) {
@@ -42,7 +50,7 @@ void visit_attention(const AttentionTensors& a, const std::function<void(const T
   const LinearRef* all[] = {&a.q, &a.k, &a.v, &a.o, &a.q_a, &a.q_b, &a.kv_a, &a.kv_b};
   for (const LinearRef* l : all) opt(l->weight.tensor);
   for (const LinearRef* l : all) opt(l->bias);
-  for (const TensorRef* n : {&a.q_norm, &a.k_norm, &a.q_a_norm, &a.kv_a_norm}) opt(*n);
+  for (const TensorRef* n : {&a.q_norm, &a.k_norm, &a.q_a_norm, &a.kv_a_norm, &a.sinks}) opt(*n);
 }
 
 void visit_layer(const LayerTensors& t, const std::function<void(const TensorRef&)>& fn) {

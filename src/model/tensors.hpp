@@ -15,21 +15,35 @@ struct ModelSpec;
 
 using Shape = std::vector<std::int64_t>;
 
+// How a tensor may be stored.
+enum class Stored {
+  kFloat,       // F32, F16 or BF16
+  kFloatOrFp8,  // a weight matrix: also block-scaled F8_E4M3 with its scale_inv sibling
+  kBytes,       // U8: MXFP4 blocks or their E8M0 scales
+};
+
 // One stored tensor; an empty name means the model has none (e.g. a bias it does not use).
 struct TensorRef {
   std::string name;
   Shape shape;
-  bool matrix = false;  // a weight matrix: may be stored block-scaled (FP8) as well as float
+  Stored stored = Stored::kFloat;
   bool empty() const { return name.empty(); }
 };
 
-// A matrix in nn.Linear orientation [rows = out, cols = in] as the math uses it, and the stored
-// tensor that holds it: the whole tensor, stored [out, in] in F32/F16/BF16 or as block-scaled
-// F8_E4M3 with its scale_inv sibling.
+// A matrix in nn.Linear orientation [rows = out, cols = in] as the math uses it, and where it is
+// stored: the whole tensor [out, in] (F32/F16/BF16, or block-scaled F8_E4M3 with its scale_inv
+// sibling), or one expert's slice of a fused [E, ...] tensor (gpt-oss), stored [out, in] as MXFP4
+// blocks with `scales` or transposed [in, out] in a float dtype, its rows possibly every
+// `row_step`-th stored output feature from `row_offset` (interleaved gate/up). A bias vector is
+// a matrix of one column.
 struct MatrixRef {
   TensorRef tensor;
   int rows = 0;
   int cols = 0;
+  int slice = -1;           // index into the leading [E] axis of a fused tensor; -1: none
+  bool transposed = false;  // stored [in, out]
+  int row_step = 1, row_offset = 0;
+  TensorRef scales;  // MXFP4 (E8M0) scales of `tensor` (the *_blocks); empty otherwise
   bool empty() const { return tensor.empty(); }
 };
 
@@ -41,14 +55,17 @@ struct LinearRef {
 struct AttentionTensors {
   LinearRef q, k, v, o;      // GQA; MLA uses q (when it has no q-LoRA) and o
   TensorRef q_norm, k_norm;  // empty without qk-norm
+  TensorRef sinks;           // [H] per-head sink logits (gpt-oss); empty when none
   // MLA (DeepSeek): q_a -> q_a_norm -> q_b; kv_a (latent + shared rope key) -> kv_a_norm -> kv_b
   LinearRef q_a, q_b, kv_a, kv_b;
   TensorRef q_a_norm, kv_a_norm;
 };
 
-// A SwiGLU MLP: down(silu(gate x) * up x); gate and up [width, d], down [d, width].
+// A SwiGLU MLP: down(silu(gate x) * up x); gate and up [width, d], down [d, width]; biases
+// (gpt-oss experts) as one-column matrices, empty when none.
 struct MlpTensors {
   MatrixRef gate, up, down;
+  MatrixRef gate_bias, up_bias, down_bias;
   int width = 0;
   bool empty() const { return gate.empty(); }
 };
@@ -115,6 +132,9 @@ LinearRef linear(const std::string& prefix, int rows, int cols, bool bias);
 // routed experts, router, selection bias and shared experts.
 LayerTensors mla_layer(const ModelSpec& s, int layer);
 void deepseek_ffn(const ModelSpec& s, int layer, LayerTensors& t);
+// gpt-oss (fused_tensors.cpp): expert e of the fused experts under `prefix` ("...mlp."), MXFP4
+// or BF16 as the spec says, gate/up de-interleaved.
+MlpTensors fused_expert(const ModelSpec& s, const std::string& prefix, int expert);
 }  // namespace naming
 
 }  // namespace moerecal::model

@@ -1,5 +1,6 @@
 #include "model/weights.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.hpp"
@@ -7,15 +8,25 @@
 namespace moerecal::model {
 namespace {
 
-// Throws FormatError at the first non-finite value of n widened elements starting at `first`.
-void require_finite(const io::TensorRef& r, const float* v, std::size_t n, std::size_t first) {
+// Throws FormatError at the first non-finite value of n widened elements, numbered from `first`
+// of the logical matrix (of expert `slice` of a fused tensor when slice >= 0).
+void require_finite(const io::TensorRef& r, int slice, const float* v, std::size_t n,
+                    std::size_t first) {
   for (std::size_t i = 0; i < n; ++i) {
-    if (!std::isfinite(v[i])) {
-      throw FormatError(r.file->path().string() + ": tensor '" + r.info->name + "': element " +
-                        std::to_string(first + i) + " is " + std::to_string(v[i]) +
-                        " (expected finite weights)");
-    }
+    if (std::isfinite(v[i])) continue;
+    throw FormatError(r.file->path().string() + ": tensor '" + r.info->name + "': " +
+                      (slice >= 0 ? "expert " + std::to_string(slice) + ": " : std::string()) +
+                      "element " + std::to_string(first + i) + " is " + std::to_string(v[i]) +
+                      " (expected finite weights)");
   }
+}
+
+// The bytes of expert `slice` of a fused tensor (the whole tensor when slice < 0).
+std::span<const std::byte> slice_bytes(const io::TensorRef& r, int slice) {
+  const auto all = r.file->bytes(*r.info);
+  if (slice < 0) return all;
+  const std::size_t per = all.size() / static_cast<std::size_t>(r.info->shape[0]);
+  return all.subspan(std::size_t(slice) * per, per);
 }
 
 // Rows [r0, r1) of a block-scaled F8_E4M3 matrix [rows, cols] (scales checked at open).
@@ -34,6 +45,62 @@ void widen_fp8(const MoeModel& m, const io::TensorRef& r, int cols, int r0, int 
   }
 }
 
+// MXFP4 (ARCHITECTURES.md §7.2, §13): per stored row G blocks of 16 bytes, 32 E2M1 values each
+// (low nibble = even element), times 2^(scale - 127).
+void widen_mxfp4(const MoeModel& m, const MatrixRef& ref, const io::TensorRef& r, int r0, int r1,
+                 float* out) {
+  static constexpr float kE2M1[16] = {0.0f,  0.5f,  1.0f,  1.5f,  2.0f,  3.0f,  4.0f,  6.0f,
+                                      -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
+  const auto blocks = slice_bytes(r, ref.slice);
+  const auto scales = slice_bytes(m.ckpt.get(ref.scales.name), ref.slice);
+  const int groups = ref.cols / 32;
+  for (int i = r0; i < r1; ++i) {
+    const std::size_t row = std::size_t(i) * ref.row_step + ref.row_offset;
+    float* o = out + std::size_t(i - r0) * ref.cols;
+    for (int g = 0; g < groups; ++g) {
+      const int e = std::to_integer<int>(scales[row * groups + g]) - 127;
+      const std::byte* b = blocks.data() + (row * groups + g) * 16;
+      for (int k = 0; k < 16; ++k) {
+        const int byte = std::to_integer<int>(b[k]);
+        o[g * 32 + 2 * k] = std::ldexp(kE2M1[byte & 15], e);
+        o[g * 32 + 2 * k + 1] = std::ldexp(kE2M1[byte >> 4], e);
+      }
+    }
+  }
+}
+
+// Rows of a float matrix stored [in, out] (gpt-oss BF16 experts): the slice widened, then the
+// selected output features gathered.
+void widen_transposed(const MatrixRef& ref, const io::TensorRef& r, int r0, int r1, float* out) {
+  const auto bytes = slice_bytes(r, ref.slice);
+  const int stored_out = static_cast<int>(r.info->shape.back());
+  thread_local std::vector<float> all;
+  all.resize(std::size_t(ref.cols) * stored_out);
+  widen_to_f32(r.info->dtype, bytes.data(), all.data(), all.size());
+  for (int i = r0; i < r1; ++i) {
+    const std::size_t col = std::size_t(i) * ref.row_step + ref.row_offset;
+    float* o = out + std::size_t(i - r0) * ref.cols;
+    for (int j = 0; j < ref.cols; ++j) o[j] = all[std::size_t(j) * stored_out + col];
+  }
+}
+
+// Rows of a float matrix stored [out, in], every row_step-th stored row from row_offset.
+void widen_plain(const MatrixRef& ref, const io::TensorRef& r, int r0, int r1, float* out) {
+  const auto bytes = slice_bytes(r, ref.slice);
+  const std::size_t row_bytes = std::size_t(ref.cols) * dtype_bits(r.info->dtype) / 8;
+  if (ref.row_step == 1) {
+    const std::size_t first = std::size_t(r0) + ref.row_offset;
+    widen_to_f32(r.info->dtype, bytes.data() + first * row_bytes, out,
+                 std::size_t(r1 - r0) * ref.cols);
+    return;
+  }
+  for (int i = r0; i < r1; ++i) {
+    const std::size_t row = std::size_t(i) * ref.row_step + ref.row_offset;
+    widen_to_f32(r.info->dtype, bytes.data() + row * row_bytes,
+                 out + std::size_t(i - r0) * ref.cols, ref.cols);
+  }
+}
+
 }  // namespace
 
 void WeightReader::read(const MatrixRef& m, std::vector<float>& out) const {
@@ -48,16 +115,17 @@ void WeightReader::read(const MatrixRef& m, std::vector<float>& out) const {
 void WeightReader::read_rows(const MatrixRef& m, int row_begin, int row_end, float* out) const {
   const io::TensorRef r = m_.ckpt.get(m.tensor.name);
   MR_ASSERT(row_begin >= 0 && row_begin <= row_end && row_end <= m.rows);
-  const std::size_t n = std::size_t(row_end - row_begin) * m.cols;
-  if (r.info->dtype == DType::kF8E4M3) {
+  if (!m.scales.empty()) {
+    widen_mxfp4(m_, m, r, row_begin, row_end, out);
+  } else if (r.info->dtype == DType::kF8E4M3) {
     widen_fp8(m_, r, m.cols, row_begin, row_end, out);
+  } else if (m.transposed) {
+    widen_transposed(m, r, row_begin, row_end, out);
   } else {
-    const std::size_t row_bytes = std::size_t(m.cols) * dtype_bits(r.info->dtype) / 8;
-    const auto bytes = r.file->bytes(*r.info).subspan(std::size_t(row_begin) * row_bytes,
-                                                      std::size_t(row_end - row_begin) * row_bytes);
-    widen_to_f32(r.info->dtype, bytes.data(), out, n);
+    widen_plain(m, r, row_begin, row_end, out);
   }
-  require_finite(r, out, n, std::size_t(row_begin) * m.cols);
+  require_finite(r, m.slice, out, std::size_t(row_end - row_begin) * m.cols,
+                 std::size_t(row_begin) * m.cols);
 }
 
 void WeightReader::read(const TensorRef& t, std::vector<float>& out) const {
@@ -67,11 +135,15 @@ void WeightReader::read(const TensorRef& t, std::vector<float>& out) const {
   }
   const io::TensorRef r = m_.ckpt.get(t.name);
   if (r.info->dtype == DType::kF8E4M3 && t.shape.size() == 2) {
-    read(MatrixRef{t, static_cast<int>(t.shape[0]), static_cast<int>(t.shape[1])}, out);
+    MatrixRef m;
+    m.tensor = t;
+    m.rows = static_cast<int>(t.shape[0]);
+    m.cols = static_cast<int>(t.shape[1]);
+    read(m, out);
     return;
   }
   r.file->read_f32_into(*r.info, out);
-  require_finite(r, out.data(), out.size(), 0);
+  require_finite(r, -1, out.data(), out.size(), 0);
 }
 
 std::vector<float> WeightReader::read(const TensorRef& t) const {
@@ -84,6 +156,19 @@ std::uint64_t WeightReader::stored_bytes(const TensorRef& t) const {
   const io::TensorRef r = m_.ckpt.get(t.name);
   std::uint64_t n = r.info->nbytes();
   if (r.info->dtype == DType::kF8E4M3) n += m_.ckpt.get(scale_inv_name(t.name)).info->nbytes();
+  return n;
+}
+
+std::uint64_t WeightReader::expert_bytes(const MlpTensors& t) const {
+  std::uint64_t n = 0;
+  std::vector<std::string> seen;
+  for (const MatrixRef* m : {&t.gate, &t.up, &t.down, &t.gate_bias, &t.up_bias, &t.down_bias}) {
+    if (m->empty() || std::find(seen.begin(), seen.end(), m->tensor.name) != seen.end()) continue;
+    seen.push_back(m->tensor.name);
+    std::uint64_t b = stored_bytes(m->tensor);
+    if (!m->scales.empty()) b += stored_bytes(m->scales);
+    n += m->slice >= 0 ? b / static_cast<std::uint64_t>(m->tensor.shape[0]) : b;
+  }
   return n;
 }
 

@@ -28,8 +28,11 @@ class WeightReader {
   void read(const TensorRef& t, std::vector<float>& out) const;
   std::vector<float> read(const TensorRef& t) const;
 
-  // Bytes of a tensor as stored, its scales included (e.g. to count an expert's bytes).
+  // Bytes of a tensor as stored, its scales included.
   std::uint64_t stored_bytes(const TensorRef& t) const;
+  // Parameter bytes of one expert as stored: its matrices and biases (its share of fused
+  // tensors), scales included.
+  std::uint64_t expert_bytes(const MlpTensors& t) const;
 
  private:
   const MoeModel& m_;

@@ -101,8 +101,11 @@ TEST_SUITE("cli") {
 
   // The planted fixtures' inherited routers are collapsed onto one direction, so experts whose
   // row norms lie between the extremes are cold on the calibration tokens (testdata/README.md).
+  // gpt-oss fixtures are left out: their router bias, which MPI keeps, drives the selection
+  // (--refit-bias is their balancing move; tested with it).
   TEST_CASE("calibrate --data revives the cold experts of a collapsed router and lowers maxvio") {
     for (const fs::path& fx : tiny_fixtures()) {
+      if (fx.filename().string().find("gpt-oss") != std::string::npos) continue;
       CAPTURE(fx);
       TempDir tmp;
       auto r = run_cli({"calibrate", fx.string(), "-o", (tmp / "out").string(), "--data",

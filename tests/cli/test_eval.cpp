@@ -83,6 +83,7 @@ TEST_SUITE("cli") {
   TEST_CASE(
       "eval of the inherited vs the recalibrated router: maxvio down and cold experts revived") {
     for (const fs::path& fx : tiny_fixtures()) {
+      if (fx.filename().string().find("gpt-oss") != std::string::npos) continue;  // bias-driven
       CAPTURE(fx);
       TempDir tmp;
       const auto c =

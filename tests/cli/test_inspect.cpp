@@ -13,7 +13,7 @@ using nlohmann::json;
 TEST_SUITE("cli") {
   TEST_CASE("inspect --json matches the independent numpy/LAPACK figures") {
     const auto fixtures = tiny_fixtures();
-    REQUIRE(fixtures.size() >= 11);  // 4 original families, 7 of the DeepSeek lineage
+    REQUIRE(fixtures.size() >= 13);  // 4 original families, 7 DeepSeek lineage, 2 gpt-oss
     for (const fs::path& fx : fixtures) {
       const json want = json::parse(read_file(fx / "expected" / "inspect.json"));
       for (const std::string m : {"gate_up", "gate", "up", "down"}) {

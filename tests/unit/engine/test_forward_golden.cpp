@@ -23,7 +23,7 @@ TEST_SUITE("engine") {
       if (n.rfind("tiny-", 0) == 0) names.push_back(n);
     }
     std::sort(names.begin(), names.end());
-    REQUIRE(names.size() >= 11);
+    REQUIRE(names.size() >= 13);
     for (const std::string& name : names) {
       CAPTURE(name);
       const fs::path dir = fs::path(MR_TESTDATA_DIR) / name;
