@@ -5,12 +5,17 @@
   check_report_html.py --report r.json --html r.html check existing files
 
 (a) every data-key/data-value in the HTML equals the JSON value at that key (1e-12 relative) and
-    every metric of "metrics" is printed; (b) headless Chromium renders the page to a PNG;
+    every metric of "metrics" is printed; the slice table (<table class="slices">) has one row for
+    all windows and one per slice of the JSON's "slices", in name order, each showing n_scored and
+    the headline metrics of that slice, equal to the JSON; a copy with one slice value changed
+    must fail that check (so it can fail). The eval runs on the calibration records put into two
+    slices; (b) headless Chromium renders the page to a PNG;
 (c) the PNG has the window's size, is not blank, and shows enough pixels of the heatmap palette;
     the same check on a copy with the heatmap <svg>s removed must fail (so it can fail).
 Needs Debian's python3-pil and chromium (tools/install-deps.sh). Exit 1 on any failure.
 """
 import argparse
+import html
 import json
 import math
 import os
@@ -57,8 +62,9 @@ def resolve(root, key):
     return at
 
 
-def check_values(report, html):
-    tags = re.findall(r'data-key="([^"]*)" data-value="([^"]*)"', html)
+def check_values(report, page):
+    tags = [(html.unescape(k), v)
+            for k, v in re.findall(r'data-key="([^"]*)" data-value="([^"]*)"', page)]
     if not tags:
         fail("the HTML has no data-key/data-value tags")
     problems = []
@@ -82,6 +88,63 @@ def check_values(report, html):
     if problems:
         fail(f"{len(problems)} value problem(s):\n  " + "\n  ".join(problems[:30]))
     print(f"check_report_html: {len(tags)} tagged values match the JSON")
+
+
+# kSliceHeadline in src/report/eval_format.hpp, repeated here on purpose.
+SLICE_HEADLINE = ["kl.mean", "kl.p99", "top1_agree", "ppl.base", "ppl.cand", "ppl.ln_ratio",
+                  "routing.maxvio.base", "routing.maxvio.cand", "routing.dead.cand",
+                  "routing.cold.cand"]
+
+
+def slice_problems(report, page):
+    """Empty list when the slice table shows exactly the JSON's slices and headline metrics."""
+    slices = report.get("slices", {})
+    tables = re.findall(r'<table class="slices">(.*?)</table>', page, flags=re.S)
+    if not slices:
+        return ["the report has no slices"] if not tables else ["slice table without slices"]
+    if len(tables) != 1:
+        return [f"{len(tables)} slice tables, expected 1"]
+    rows = re.findall(r"<tr([^>]*)>(.*?)</tr>", tables[0], flags=re.S)[1:]  # past the header
+    names = [None] + sorted(slices)
+    if len(rows) != len(names):
+        return [f"slice table has {len(rows)} rows, expected {len(names)}"]
+    problems = []
+    for (attrs, row), name in zip(rows, names):
+        prefix, part = ("", report) if name is None else (f"slices.{name}.", slices[name])
+        attr = re.search(r'data-slice="([^"]*)"', attrs)
+        if name is not None and (not attr or html.unescape(attr.group(1)) != name):
+            problems.append(f"row for slice {name!r} is labelled {attr and attr.group(1)!r}")
+        tags = [(html.unescape(k), v)
+                for k, v in re.findall(r'data-key="([^"]*)" data-value="([^"]*)"', row)]
+        want_keys = [prefix + "n_scored"] + [f"{prefix}metrics.{m}" for m in SLICE_HEADLINE]
+        if [k for k, _ in tags] != want_keys:
+            problems.append(f"row {name or 'all'}: keys {[k for k, _ in tags]} != {want_keys}")
+            continue
+        values = [part.get("n_scored")] + [part["metrics"].get(m) for m in SLICE_HEADLINE]
+        for (key, text), want in zip(tags, values):
+            if want is None:
+                if text != "null":
+                    problems.append(f"{key}: HTML {text}, JSON null")
+            elif text == "null" or not math.isclose(float(text), float(want), rel_tol=1e-12):
+                problems.append(f"{key}: HTML {text}, JSON {want!r}")
+    return problems
+
+
+def check_slices(report, page):
+    problems = slice_problems(report, page)
+    if problems:
+        fail(f"slice table: {len(problems)} problem(s):\n  " + "\n  ".join(problems[:30]))
+    name = sorted(report["slices"])[-1]
+    key = f'data-key="{html.escape(f"slices.{name}.metrics.kl.mean")}" data-value="'
+    at = page.find(key)
+    if at < 0:
+        fail(f"no slices.{name}.metrics.kl.mean in the HTML")
+    end = page.find('"', at + len(key))
+    tampered = page[:at + len(key)] + "12345.5" + page[end:]
+    if not slice_problems(report, tampered):
+        fail("the slice check passes with a slice value changed; it cannot catch wrong values")
+    print(f"check_report_html: slice table matches the JSON ({len(report['slices'])} slices); "
+          "a changed value is caught")
 
 
 def screenshot(html_path, workdir):
@@ -133,8 +196,8 @@ def check_in_browser(html_path, workdir):
         fail("; ".join(problems))
     # The check must be able to fail: without the heatmap SVGs it has to complain.
     with open(html_path, encoding="utf-8") as f:
-        html = f.read()
-    stripped, n = re.subn(r'<svg class="heatmap[^"]*".*?</svg>', "", html, flags=re.S)
+        page = f.read()
+    stripped, n = re.subn(r'<svg class="heatmap[^"]*".*?</svg>', "", page, flags=re.S)
     if n == 0:
         fail("no <svg class=\"heatmap\"> in the HTML")
     bare_dir = os.path.join(workdir, "stripped")
@@ -147,13 +210,26 @@ def check_in_browser(html_path, workdir):
     print(f"check_report_html: removing the {n} heatmap SVG(s) makes the check fail, as it should")
 
 
+def sliced_copy(data, workdir):
+    """The records of `data` in two slices (alternately "alpha" and "beta <&>"), the last one in
+    none."""
+    records = [json.loads(line) for line in open(data) if line.strip()]
+    path = os.path.join(workdir, "sliced.jsonl")
+    with open(path, "w") as f:
+        for i, r in enumerate(records):
+            if i + 1 < len(records):
+                r["slice"] = "alpha" if i % 2 == 0 else "beta <&>"
+            f.write(json.dumps(r) + "\n")
+    return path
+
+
 def run_binary(binary, testdata, workdir):
     model = os.path.join(testdata, "tiny-olmoe")
     data = os.path.join(testdata, "calibration.jsonl")
     cal = os.path.join(workdir, "cal")
     out = {k: os.path.join(workdir, f"r.{k}") for k in ("json", "html", "md")}
     for cmd in ([binary, "calibrate", model, "-o", cal, "--data", data],
-                [binary, "eval", model, cal, "--data", data, "-o", out["json"],
+                [binary, "eval", model, cal, "--data", sliced_copy(data, workdir), "-o", out["json"],
                  "--html", out["html"], "--md", out["md"]]):
         run = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         if run.returncode != 0:
@@ -181,7 +257,9 @@ def main():
         with open(report_path, encoding="utf-8") as f:
             report = json.load(f)
         with open(html_path, encoding="utf-8") as f:
-            check_values(report, f.read())
+            page = f.read()
+        check_values(report, page)
+        check_slices(report, page)
         check_in_browser(html_path, workdir)
     print("check_report_html: OK")
 

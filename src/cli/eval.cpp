@@ -56,7 +56,8 @@ int run_gate(const GateCmd& c, const GlobalOptions& g) {
     throw FormatError(c.report.string() +
                       ": expected an eval report (schema_version 1 with a metrics object)");
   }
-  const nlohmann::json verdict = report::evaluate_gate(rules, r["metrics"]);
+  const nlohmann::json verdict = report::evaluate_gate(
+      rules, r["metrics"], r.contains("slices") ? r["slices"] : nlohmann::json());
   if (!g.quiet) std::fputs(report::gate_text(verdict).c_str(), stderr);
   return verdict["pass"].get<bool>() ? kExitOk : kExitGateFailed;
 }

@@ -35,8 +35,9 @@ void add_solver_options(CLI::App& sub, SolverOptions& opt) {
 
 void add_gate_option(CLI::App& sub, std::vector<std::string>& rules) {
   sub.add_option("--gate", rules,
-                 "Gate rule METRIC OP NUMBER (OP: < <= > >= ==); repeatable or comma-separated, "
-                 "e.g. kl.mean<=0.02,routing.dead.cand<=0")
+                 "Gate rule METRIC OP NUMBER (OP: < <= > >= ==), or slice.NAME.METRIC OP NUMBER "
+                 "for one slice of the data; repeatable or comma-separated, e.g. "
+                 "kl.mean<=0.02,routing.dead.cand<=0,slice.python.kl.mean<=0.02")
       ->allow_extra_args(false);
 }
 

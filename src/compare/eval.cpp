@@ -1,5 +1,7 @@
 #include "compare/eval.hpp"
 
+#include <numeric>
+
 #include "compare/eval_parts.hpp"
 #include "compare/router_diff.hpp"
 #include "core/error.hpp"
@@ -66,6 +68,48 @@ std::vector<std::vector<float>> run_both(const EvalSides& sides, RoutingSides& r
           engine::run_layers(*sides.cand, be, windows, fc)};
 }
 
+// Scored positions (indices into PositionFigures) and tokens of the windows `members`.
+struct Members {
+  std::vector<std::size_t> positions, tokens;
+};
+
+Members members_of(const std::vector<std::vector<int>>& windows,
+                   const std::vector<std::size_t>& members) {
+  std::vector<std::size_t> first_pos(windows.size() + 1, 0), first_tok(windows.size() + 1, 0);
+  for (std::size_t w = 0; w < windows.size(); ++w) {
+    const std::size_t n = windows[w].size();
+    first_pos[w + 1] = first_pos[w] + (n >= 2 ? n - 1 - n / 2 : 0);  // positions n/2 .. n-2
+    first_tok[w + 1] = first_tok[w] + n;
+  }
+  Members m;
+  for (std::size_t w : members) {
+    for (std::size_t p = first_pos.at(w); p < first_pos[w + 1]; ++p) m.positions.push_back(p);
+    for (std::size_t t = first_tok.at(w); t < first_tok[w + 1]; ++t) m.tokens.push_back(t);
+  }
+  return m;
+}
+
+nlohmann::json slice_reports(const RoutingSides& r, const RouterFigures& w,
+                             const PositionFigures& f, const std::vector<std::vector<int>>& windows,
+                             const EvalOptions& opt) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [name, member_windows] : opt.slices) {
+    const Members m = members_of(windows, member_windows);
+    const PositionFigures fs = f.select(m.positions);
+    nlohmann::json metrics = model_metrics(fs);
+    if (fs.kl.empty()) {
+      for (auto& [key, value] : metrics.items()) value = nullptr;
+    }
+    nlohmann::json layers = routing_layers(r, w, m.tokens, metrics);
+    out[name] = {{"metrics", metrics},
+                 {"n_scored", fs.kl.size()},
+                 {"n_tokens", m.tokens.size()},
+                 {"n_windows", member_windows.size()},
+                 {"layers", layers}};
+  }
+  return out;
+}
+
 }  // namespace
 
 nlohmann::json evaluate(const EvalSides& sides, const std::vector<std::vector<int>>& windows,
@@ -92,14 +136,18 @@ nlohmann::json evaluate(const EvalSides& sides, const std::vector<std::vector<in
   const PositionFigures f =
       position_figures(be, *sides.base, *sides.cand, r.shared, windows, h[0], h[1]);
   for (const auto& w : windows) r.n_tokens += static_cast<int>(w.size());
+  const RouterFigures w = router_figures(be, r, opt);
   nlohmann::json metrics = model_metrics(f);
-  nlohmann::json layers = routing_layers(be, r, opt, metrics);
+  std::vector<std::size_t> all(static_cast<std::size_t>(r.n_tokens));
+  std::iota(all.begin(), all.end(), std::size_t{0});
+  nlohmann::json layers = routing_layers(r, w, all, metrics);
   return {{"settings", {{"shared_weights", r.shared}, {"backend", be.name()}}},
           {"notes", notes},
           {"metrics", metrics},
           {"layers", layers},
           {"kl_histogram", report::histogram(f.kl, 20)},
-          {"n_scored", f.kl.size()}};
+          {"n_scored", f.kl.size()},
+          {"slices", slice_reports(r, w, f, windows, opt)}};
 }
 
 }  // namespace moerecal::compare

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <vector>
 
 #include "analysis/expert_operand.hpp"
@@ -30,12 +31,18 @@ struct EvalOptions {
   linalg::PrincipalOptions solver;
   std::function<void(int, int)> on_layer;  // progress (layer, layers) per pass
   std::size_t expert_memory = engine::kDefaultExpertMemory;
+  // Named subsets of the windows (slice name -> window indices, ascending); each gets every
+  // metric again on its own windows.
+  std::map<std::string, std::vector<std::size_t>> slices;
 };
 
 // Returns {"settings": {shared_weights, backend}, "notes": [...], "metrics": {...},
-// "layers": [...], "kl_histogram": {...}, "n_scored": N}; "metrics" holds exactly the names of
-// report::metric_table(). Throws FormatError when the two models do not have the same
-// architecture (family, sizes, vocabulary).
+// "layers": [...], "kl_histogram": {...}, "n_scored": N, "slices": {name: {"metrics", "n_scored",
+// "n_tokens", "n_windows", "layers"}}}; "metrics" (overall and per slice) holds exactly the names
+// of report::metric_table(); a slice without a scored position has null model metrics. Model
+// metrics of a slice come from the scored positions of its windows, routing metrics from all its
+// tokens. Throws FormatError when the two models do not have the same architecture (family,
+// sizes, vocabulary).
 nlohmann::json evaluate(const EvalSides& sides, const std::vector<std::vector<int>>& windows,
                         linalg::Backend& be, const EvalOptions& opt);
 

@@ -1,22 +1,27 @@
-// The two halves of an eval (compare/eval.cpp): model metrics on the scored positions and routing
-// metrics per MoE layer. Internal to compare/.
+// The parts of an eval (compare/eval.cpp): model metrics on the scored positions and routing
+// metrics per MoE layer, each computed from a set of positions or tokens so that the whole eval
+// and every slice go through the same code. Internal to compare/.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "analysis/router_health.hpp"
 #include "analysis/router_set.hpp"
 #include "compare/eval.hpp"
 
 namespace moerecal::compare {
 
-// Per scored position: KL(P_base || P_cand), p_cand(correct) - p_base(correct); NLL sums and
-// argmax agreement.
+// Per scored position, in window order: KL(P_base || P_cand), p_cand(correct) - p_base(correct),
+// both sides' NLL of the correct token and whether their argmax agrees.
 struct PositionFigures {
-  std::vector<double> kl, dp;
-  double nll_base = 0, nll_cand = 0;
-  long long top1_same = 0;
+  std::vector<double> kl, dp, nll_base, nll_cand;
+  std::vector<char> top1_same;
+
+  // The figures of `positions` (indices into these vectors), in that order.
+  PositionFigures select(const std::vector<std::size_t>& positions) const;
 };
 
 // From the final hidden states of both sides; `shared` when both use one lm_head.
@@ -25,7 +30,7 @@ PositionFigures position_figures(linalg::Backend& be, const model::MoeModel& bas
                                  const std::vector<std::vector<int>>& windows,
                                  const std::vector<float>& hb, const std::vector<float>& hc);
 
-// kl.*, top1_agree, ppl.*, dp.* of the metric table.
+// kl.*, top1_agree, ppl.*, dp.* of the metric table (sums in position order).
 nlohmann::json model_metrics(const PositionFigures& f);
 
 // Both sides' routers and the experts each selected per token [T, k], by MoE layer.
@@ -38,8 +43,17 @@ struct RoutingSides {
   int n_tokens = 0;
 };
 
-// Per-layer routing figures ("layers" of the report); adds the routing.* metrics to `metrics`.
-nlohmann::json routing_layers(linalg::Backend& be, const RoutingSides& r, const EvalOptions& opt,
-                              nlohmann::json& metrics);
+// What does not depend on the tokens, per MoE layer (in router order) and side (0 base, 1 cand):
+// router health (alignment, row cosines) and the stored bytes of every routed expert.
+struct RouterFigures {
+  std::vector<analysis::LayerHealth> health[2];
+  std::vector<std::vector<std::uint64_t>> expert_bytes[2];
+};
+RouterFigures router_figures(linalg::Backend& be, const RoutingSides& r, const EvalOptions& opt);
+
+// Per-layer routing figures on the tokens `tokens` (indices into the selections, ascending):
+// the "layers" of a report; adds the routing.* metrics to `metrics`.
+nlohmann::json routing_layers(const RoutingSides& r, const RouterFigures& w,
+                              const std::vector<std::size_t>& tokens, nlohmann::json& metrics);
 
 }  // namespace moerecal::compare

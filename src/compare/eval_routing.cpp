@@ -13,7 +13,7 @@ namespace {
 
 struct SideLayer {
   analysis::LoadStats load;
-  analysis::LayerHealth health;
+  const analysis::LayerHealth* health = nullptr;
   std::uint64_t wasted = 0;
 };
 
@@ -23,23 +23,41 @@ nlohmann::json side_json(const SideLayer& s) {
           {"dead", s.load.dead},
           {"cold", s.load.cold},
           {"entropy", s.load.entropy},
-          {"alignment", s.health.align_mean},
-          {"row_cos_max", s.health.row_cos_max},
+          {"alignment", s.health->align_mean},
+          {"row_cos_max", s.health->row_cos_max},
           {"wasted_bytes", s.wasted}};
 }
 
-SideLayer side_layer(linalg::Backend& be, const model::MoeModel& m, const analysis::RouterLayer& r,
-                     const std::vector<linalg::PrincipalResult>& dirs, const std::vector<int>& sel,
-                     int T) {
-  SideLayer s;
-  s.load = analysis::load_stats(sel.data(), T, m.spec.top_k(), m.spec.n_experts());
-  s.health = analysis::router_health(be, r, dirs);
+std::vector<std::uint64_t> layer_expert_bytes(const model::MoeModel& m, int layer) {
   const model::WeightReader reader(m);
-  const model::LayerTensors t = model::layer_tensors(m.spec, r.layer);
-  for (int e = 0; e < m.spec.n_experts(); ++e) {
-    if (s.load.load[e] == 0) s.wasted += reader.expert_bytes(t.moe.experts[e]);
+  const model::LayerTensors t = model::layer_tensors(m.spec, layer);
+  std::vector<std::uint64_t> bytes;
+  for (int e = 0; e < m.spec.n_experts(); ++e)
+    bytes.push_back(reader.expert_bytes(t.moe.experts[e]));
+  return bytes;
+}
+
+// The rows [tokens, k] of a selection [T, k].
+std::vector<int> gather(const std::vector<int>& sel, const std::vector<std::size_t>& tokens,
+                        int k) {
+  std::vector<int> out;
+  out.reserve(tokens.size() * k);
+  for (std::size_t t : tokens) {
+    const auto row = sel.begin() + static_cast<std::ptrdiff_t>(t * k);
+    out.insert(out.end(), row, row + k);
   }
-  return s;
+  return out;
+}
+
+SideLayer side_layer(const model::ModelSpec& s, const analysis::LayerHealth& health,
+                     const std::vector<std::uint64_t>& bytes, const std::vector<int>& sel, int T) {
+  SideLayer out;
+  out.load = analysis::load_stats(sel.data(), T, s.top_k(), s.n_experts());
+  out.health = &health;
+  for (int e = 0; e < s.n_experts(); ++e) {
+    if (out.load.load[e] == 0) out.wasted += bytes[e];
+  }
+  return out;
 }
 
 // Agreement of two selections [T, k]: (mean |S_b & S_c| / k, share of equal top-1).
@@ -67,7 +85,7 @@ struct Totals {
     maxvio[side] += s.load.maxvio;
     maxvio_max[side] = std::max(maxvio_max[side], s.load.maxvio);
     entropy[side] += s.load.entropy;
-    align[side] += s.health.align_mean;
+    align[side] += s.health->align_mean;
     dead[side] += s.load.dead;
     cold[side] += s.load.cold;
     wasted[side] += s.wasted;
@@ -99,24 +117,36 @@ void add_routing_metrics(const Totals& t, std::size_t n_layers, nlohmann::json& 
 
 }  // namespace
 
-nlohmann::json routing_layers(linalg::Backend& be, const RoutingSides& r, const EvalOptions& opt,
-                              nlohmann::json& metrics) {
-  nlohmann::json layers = nlohmann::json::array();
-  const int k = r.base->spec.top_k(), T = r.n_tokens;
+RouterFigures router_figures(linalg::Backend& be, const RoutingSides& r, const EvalOptions& opt) {
+  RouterFigures w;
   auto directions = [&](const model::MoeModel& m, const analysis::RouterLayer& router) {
     return analysis::layer_directions(m, router.layer, opt.matrix, router.rows, be, opt.solver);
   };
-  Totals tot;
   for (std::size_t i = 0; i < r.base_routers.size(); ++i) {
     const analysis::RouterLayer &rb = r.base_routers[i], &rc = r.cand_routers[i];
     const auto dirs_b = directions(*r.base, rb);
     const auto dirs_c = r.shared ? dirs_b : directions(*r.cand, rc);
-    const std::vector<int>&sel_b = r.base_selected.at(rb.layer),
-          &sel_c = r.cand_selected.at(rb.layer);
-    const SideLayer sb = side_layer(be, *r.base, rb, dirs_b, sel_b, T);
-    const SideLayer sc = side_layer(be, *r.cand, rc, dirs_c, sel_c, T);
+    w.health[0].push_back(analysis::router_health(be, rb, dirs_b));
+    w.health[1].push_back(analysis::router_health(be, rc, dirs_c));
+    w.expert_bytes[0].push_back(layer_expert_bytes(*r.base, rb.layer));
+    w.expert_bytes[1].push_back(layer_expert_bytes(*r.cand, rc.layer));
+  }
+  return w;
+}
+
+nlohmann::json routing_layers(const RoutingSides& r, const RouterFigures& w,
+                              const std::vector<std::size_t>& tokens, nlohmann::json& metrics) {
+  nlohmann::json layers = nlohmann::json::array();
+  const int k = r.base->spec.top_k(), T = static_cast<int>(tokens.size());
+  Totals tot;
+  for (std::size_t i = 0; i < r.base_routers.size(); ++i) {
+    const int layer = r.base_routers[i].layer;
+    const std::vector<int> sel_b = gather(r.base_selected.at(layer), tokens, k);
+    const std::vector<int> sel_c = gather(r.cand_selected.at(layer), tokens, k);
+    const SideLayer sb = side_layer(r.base->spec, w.health[0][i], w.expert_bytes[0][i], sel_b, T);
+    const SideLayer sc = side_layer(r.cand->spec, w.health[1][i], w.expert_bytes[1][i], sel_c, T);
     const auto [topk, top1] = agreement(sel_b, sel_c, T, k);
-    layers.push_back({{"layer", rb.layer},
+    layers.push_back({{"layer", layer},
                       {"topk_agree", topk},
                       {"top1_agree", top1},
                       {"base", side_json(sb)},

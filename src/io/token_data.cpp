@@ -26,6 +26,16 @@ std::vector<int> parse_ids(const nlohmann::json& ids, const std::string& at) {
   return out;
 }
 
+std::string parse_slice(const nlohmann::json& j, const std::string& at) {
+  if (!j.contains("slice")) return "";
+  const nlohmann::json& s = j["slice"];
+  if (!s.is_string() || s.get<std::string>().empty()) {
+    throw FormatError(at + "\"slice\": expected a non-empty string, found " +
+                      (s.is_string() ? std::string("\"\"") : s.dump()));
+  }
+  return s.get<std::string>();
+}
+
 Record parse_line(const std::string& file, int line_no, std::size_t base, const std::string& line,
                   TextEncoder* encoder) {
   const std::string where = file + ":" + std::to_string(line_no);
@@ -35,14 +45,17 @@ Record parse_line(const std::string& file, int line_no, std::size_t base, const 
   if (j.is_discarded()) throw FormatError(at + "not valid JSON");
   if (!j.is_object())
     throw FormatError(at + "expected a JSON object, found " + std::string(j.type_name()));
-  if (j.contains("input_ids")) return {line_no, parse_ids(j["input_ids"], at), false};
+  std::string slice = parse_slice(j, at);
+  if (j.contains("input_ids"))
+    return {line_no, parse_ids(j["input_ids"], at), false, std::move(slice)};
   if (!j.contains("text")) throw FormatError(at + "expected \"input_ids\": [...] or \"text\"");
   if (!j["text"].is_string()) {
     throw FormatError(at + "\"text\": expected a string, found " +
                       std::string(j["text"].type_name()));
   }
   if (!encoder) throw FormatError(at + "\"text\" records need the model's tokenizer");
-  return {line_no, encoder->encode(j["text"].get<std::string>(), where + ": \"text\"", 0), true};
+  return {line_no, encoder->encode(j["text"].get<std::string>(), where + ": \"text\"", 0), true,
+          std::move(slice)};
 }
 
 void read_txt(const std::filesystem::path& path, std::ifstream& in, TextEncoder* encoder,
@@ -50,10 +63,21 @@ void read_txt(const std::filesystem::path& path, std::ifstream& in, TextEncoder*
   if (!encoder) throw FormatError(path.string() + ": a .txt file needs the model's tokenizer");
   std::ostringstream ss;
   ss << in.rdbuf();
-  fn({1, encoder->encode(ss.str(), path.string(), 0), true});
+  fn({1, encoder->encode(ss.str(), path.string(), 0), true, ""});
 }
 
 }  // namespace
+
+std::string record_fingerprint(const std::vector<int>& ids) {
+  std::vector<std::byte> bytes(ids.size() * 4);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const auto v = static_cast<std::uint32_t>(ids[i]);
+    for (int b = 0; b < 4; ++b) bytes[4 * i + b] = static_cast<std::byte>((v >> (8 * b)) & 0xff);
+  }
+  Sha256 h;
+  h.update(bytes);
+  return h.hex().substr(0, 16);
+}
 
 void for_each_record(const std::filesystem::path& path, TextEncoder* encoder,
                      const std::function<bool(Record&&)>& fn) {
@@ -81,15 +105,17 @@ TokenData read_token_data(const std::filesystem::path& path, int ctx, std::int64
     ++d.records;
     d.text_records += r.from_text ? 1 : 0;
     const std::vector<int>& ids = r.ids;
+    const std::size_t first = d.windows.size();
     for (std::size_t off = 0; off < ids.size(); off += ctx) {
       std::size_t n = std::min<std::size_t>(ctx, ids.size() - off);
       if (max_tokens > 0)
         n = std::min<std::size_t>(n, static_cast<std::size_t>(max_tokens - d.tokens));
       if (n < 2) break;
       d.windows.push_back({std::vector<int>(ids.begin() + off, ids.begin() + off + n), r.line,
-                           static_cast<int>(off)});
+                           static_cast<int>(off), r.slice});
       d.tokens += static_cast<std::int64_t>(n);
     }
+    if (d.windows.size() > first) d.record_fingerprints.push_back(record_fingerprint(ids));
     return !(max_tokens > 0 && d.tokens >= max_tokens);
   });
   if (d.windows.empty()) {

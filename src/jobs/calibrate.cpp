@@ -43,7 +43,8 @@ std::vector<recal::LayerOutcome> run_method(const CalibrateRequest& r, const mod
                  {"windows", d.windows.size()},
                  {"tokens", d.tokens.tokens},
                  {"ctx", d.tokens.ctx},
-                 {"tokenizer", tokenizer_json(d.tokens)}};
+                 {"tokenizer", tokenizer_json(d.tokens)},
+                 {"record_fingerprints", d.tokens.record_fingerprints}};
   Progress progress("calibrate", d.tokens.tokens);
   return recal::calibrate_activations(m, d.windows, layers, {r.mpi, r.shrinkage, ctx.expert_memory},
                                       be, std::ref(progress));

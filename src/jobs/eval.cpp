@@ -2,6 +2,7 @@
 #include "compare/eval.hpp"
 
 #include <cstdio>
+#include <map>
 
 #include "jobs/data.hpp"
 #include "jobs/eval_report.hpp"
@@ -27,9 +28,18 @@ nlohmann::json inputs_json(const EvalSource& base, const EvalSource& cand, const
             {"tokenizer", tokenizer_json(d.tokens)}}}};
 }
 
+// Window indices of every slice of the data.
+std::map<std::string, std::vector<std::size_t>> slice_windows(const io::TokenData& d) {
+  std::map<std::string, std::vector<std::size_t>> slices;
+  for (std::size_t i = 0; i < d.windows.size(); ++i) {
+    if (!d.windows[i].slice.empty()) slices[d.windows[i].slice].push_back(i);
+  }
+  return slices;
+}
+
 void print_verdict(const nlohmann::json& r, bool gated) {
   std::fputs(("eval: " + std::to_string(r["n_scored"].get<long long>()) + " scored positions\n" +
-              report::eval_summary_text(r["metrics"]))
+              report::eval_summary_text(r["metrics"]) + report::eval_slices_text(r["slices"]))
                  .c_str(),
              stderr);
   for (const auto& n : r["notes"]) std::fprintf(stderr, "note: %s\n", n.get<std::string>().c_str());
@@ -43,7 +53,8 @@ nlohmann::json eval_report(const EvalSource& base, const EvalSource& cand, const
                            const Context& ctx) {
   const Data d = load_data(base.path, data, base.model->spec.vocab);
   const std::unique_ptr<linalg::Backend> be = linalg::make_backend(ctx.device);
-  compare::EvalOptions opt{solver.matrix, solver.options, {}, ctx.expert_memory};
+  compare::EvalOptions opt{
+      solver.matrix, solver.options, {}, ctx.expert_memory, slice_windows(d.tokens)};
   nlohmann::json r;
   {
     Progress progress("eval", d.tokens.tokens);
@@ -56,7 +67,10 @@ nlohmann::json eval_report(const EvalSource& base, const EvalSource& cand, const
   r["settings"]["max_tokens"] = data.max_tokens;
   r["settings"]["threads"] = linalg::worker_threads();
   r["settings"]["expert_matrix"] = std::string(analysis::expert_matrix_name(solver.matrix));
-  r["gate"] = report::evaluate_gate(rules, r["metrics"]);
+  // calibrate --eval-data's candidate (routers given) has no changelog of its own yet.
+  r["calibration_overlap"] =
+      cand.routers ? nlohmann::json() : candidate_overlap(cand.path, d.tokens, r["notes"]);
+  r["gate"] = report::evaluate_gate(rules, r["metrics"], r["slices"]);
   if (!ctx.quiet) print_verdict(r, !rules.empty());
   return r;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/layer_weights.hpp"
+#include "io/token_data.hpp"
 #include "jobs/jobs.hpp"
 #include "model/model.hpp"
 
@@ -21,6 +22,20 @@ struct EvalSource {
   std::string router_id;
   const std::map<int, engine::RouterWeights>* routers = nullptr;  // overrides (calibrate)
 };
+
+// How the eval data overlaps the calibration data of the newest changelog entry in `entries`
+// (the candidate's): null when that entry recorded no calibration data, else {version,
+// calibration_file, calibration_sha256, same_file (equal sha256), eval_records (records that gave
+// a window), shared_records (eval records whose io::record_fingerprint the calibration recorded;
+// null when it recorded none)}. Appends a note to `notes` when the files are the same or records
+// are shared.
+nlohmann::json calibration_overlap(const nlohmann::json& entries, const io::TokenData& data,
+                                   nlohmann::json& notes);
+
+// calibration_overlap() with the changelog of checkpoint `cand`; a malformed changelog gives a
+// note and null.
+nlohmann::json candidate_overlap(const std::filesystem::path& cand, const io::TokenData& data,
+                                 nlohmann::json& notes);
 
 nlohmann::json eval_report(const EvalSource& base, const EvalSource& cand, const DataRequest& data,
                            const std::vector<report::GateRule>& rules, const SolverRequest& solver,

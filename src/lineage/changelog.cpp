@@ -94,6 +94,13 @@ void eval_lines(std::ostringstream& md, const nlohmann::json& ev) {
   }
 }
 
+// The calibration object with its record fingerprints counted rather than listed.
+std::string calibration_line(nlohmann::json calibration) {
+  auto it = calibration.find("record_fingerprints");
+  if (it != calibration.end() && it->is_array()) *it = std::to_string(it->size()) + " records";
+  return calibration.dump();
+}
+
 bool has_load(const nlohmann::json& layers) {
   for (const auto& l : layers) {
     if (l.contains("load") && l["load"].is_object()) return true;
@@ -117,7 +124,7 @@ std::string changelog_markdown(const nlohmann::json& entries) {
     md << "- command: `" << e.value("command", std::string("")) << "`\n";
     if (e.contains("method")) md << "- method: `" << e["method"].dump() << "`\n";
     if (e.contains("calibration") && e["calibration"].is_object()) {
-      md << "- calibration data: `" << e["calibration"].dump() << "`\n";
+      md << "- calibration data: `" << calibration_line(e["calibration"]) << "`\n";
     }
     if (e.contains("source")) md << "- source: `" << e["source"].dump() << "`\n";
     if (e.contains("eval") && e["eval"].is_object()) eval_lines(md, e["eval"]);

@@ -38,6 +38,14 @@ std::string metric_meaning(const std::string& name);
 // "PASS" or "FAIL" from gate.pass, "NO GATE" when the report has no gate rules.
 std::string eval_verdict(const nlohmann::json& report);
 
+// The headline metrics the slice tables show side by side, in column order.
+inline constexpr std::array<const char*, 10> kSliceHeadline = {
+    "kl.mean",           "kl.p99",           "top1_agree",          "ppl.base",
+    "ppl.cand",          "ppl.ln_ratio",     "routing.maxvio.base", "routing.maxvio.cand",
+    "routing.dead.cand", "routing.cold.cand"};
+// Label of the whole-data row of the slice tables.
+inline constexpr const char* kAllSlicesLabel = "(all windows)";
+
 // Sequential (viridis) palette of the load heatmaps, one colour per bin of load / (1/E).
 inline constexpr std::array<const char*, 8> kLoadPalette = {
     "#440154", "#46327e", "#365c8d", "#277f8e", "#1fa187", "#4ac16d", "#a0da39", "#fde725"};

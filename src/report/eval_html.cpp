@@ -22,6 +22,7 @@ td.n{text-align:right}code{font-size:13px;word-break:break-all}
 .pass{color:#1e7e34;font-weight:bold}.fail{color:#b00020;font-weight:bold}
 .pair{display:flex;gap:24px;flex-wrap:wrap}.pair figure{margin:0}
 figcaption{font-weight:bold;margin-bottom:4px}.muted{color:#666}.meaning{color:#555;font-size:12px}
+.slices code{word-break:normal}.slices th:first-child{white-space:nowrap}
 )";
 
 std::string esc(const json& v) { return html_escape(human_value(v)); }
@@ -71,6 +72,37 @@ void gate_table(std::ostringstream& os, const json& report) {
        << html_number(key + ".value", child(r, "value")) << "</td><td class=\"n\">"
        << (r.contains("threshold") ? html_number(key + ".threshold", r["threshold"]) : "")
        << "</td><td class=\"" << (pass ? "pass\">PASS" : "fail\">FAIL") << "</td></tr>";
+  }
+  os << "</table>";
+}
+
+// One row of the slice table: label, n_scored and the headline metrics under `key`.
+void slice_row(std::ostringstream& os, const std::string& label, const std::string& key,
+               const json& part, const std::string& slice_attr) {
+  os << "<tr" << slice_attr << "><th>" << html_escape(label) << "</th><td class=\"n\">"
+     << html_number(key + "n_scored", child(part, "n_scored")) << "</td>";
+  for (const char* m : kSliceHeadline) {
+    os << "<td class=\"n\">" << html_number(key + "metrics." + m, child(child(part, "metrics"), m))
+       << "</td>";
+  }
+  os << "</tr>";
+}
+
+void slices_table(std::ostringstream& os, const json& report) {
+  const json& slices = child(report, "slices");
+  if (!slices.is_object() || slices.empty()) return;
+  os << "<h2 id=\"slices\">Slices</h2><p class=\"muted\">Every metric again on each slice of "
+        "the data (records' \"slice\" field); the report's slices object has them all.</p>"
+     << "<table class=\"slices\"><tr><th>slice</th><th>n_scored</th>";
+  for (const std::string m : kSliceHeadline) {  // a line may break after each dot
+    std::string name;
+    for (char c : m) name += c == '.' ? std::string(".<wbr>") : std::string(1, c);
+    os << "<th><code>" << name << "</code></th>";
+  }
+  os << "</tr>";
+  slice_row(os, kAllSlicesLabel, "", report, "");
+  for (const auto& [name, part] : slices.items()) {
+    slice_row(os, name, "slices." + name + ".", part, " data-slice=\"" + html_escape(name) + "\"");
   }
   os << "</table>";
 }
@@ -135,6 +167,7 @@ std::string eval_html(const json& report) {
      << "</style></head><body>\n";
   header(os, report);
   gate_table(os, report);
+  slices_table(os, report);
   figures(os, report);
   metrics_table(os, report);
   layer_table(os, report);

@@ -50,6 +50,26 @@ void md_gate(std::ostringstream& os, const json& report) {
   os << "\n";
 }
 
+void md_slice_row(std::ostringstream& os, const std::string& label, const json& part) {
+  os << "| " << md_cell(label) << " | " << human_value(child(part, "n_scored")) << " |";
+  for (const char* m : kSliceHeadline)
+    os << " " << human_value(child(child(part, "metrics"), m)) << " |";
+  os << "\n";
+}
+
+void md_slices(std::ostringstream& os, const json& report) {
+  const json& slices = child(report, "slices");
+  if (!slices.is_object() || slices.empty()) return;
+  os << "## Slices\n\n| slice | n_scored |";
+  for (const char* m : kSliceHeadline) os << " `" << m << "` |";
+  os << "\n|---|---:|";
+  for (std::size_t i = 0; i < kSliceHeadline.size(); ++i) os << "---:|";
+  os << "\n";
+  md_slice_row(os, kAllSlicesLabel, report);
+  for (const auto& [name, part] : slices.items()) md_slice_row(os, name, part);
+  os << "\n";
+}
+
 void md_metrics(std::ostringstream& os, const json& report) {
   const json& metrics = child(report, "metrics");
   if (!metrics.is_object()) return;
@@ -98,6 +118,7 @@ std::string eval_markdown(const json& report) {
   os << "\n\n";
   md_inputs(os, report);
   md_gate(os, report);
+  md_slices(os, report);
   md_metrics(os, report);
   md_layers(os, report);
   return os.str();

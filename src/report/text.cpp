@@ -105,4 +105,19 @@ std::string eval_summary_text(const nlohmann::json& metrics) {
   return s;
 }
 
+std::string eval_slices_text(const nlohmann::json& slices) {
+  if (!slices.is_object()) return "";
+  std::string s;
+  for (const auto& [name, slice] : slices.items()) {
+    s += "  slice " + name + ": " + std::to_string(slice.value("n_scored", 0LL)) + " scored";
+    const nlohmann::json& m = slice.contains("metrics") ? slice["metrics"] : nlohmann::json();
+    for (const char* k : {"kl.mean", "top1_agree", "ppl.ln_ratio", "routing.maxvio.cand"}) {
+      if (m.is_object() && m.contains(k) && m[k].is_number())
+        s += format(", %s %.6g", k, m[k].get<double>());
+    }
+    s += "\n";
+  }
+  return s;
+}
+
 }  // namespace moerecal::report

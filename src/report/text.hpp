@@ -19,4 +19,8 @@ std::string diff_text(const nlohmann::json& diff);
 // `eval`: the headline metrics, one per line, for stderr.
 std::string eval_summary_text(const nlohmann::json& metrics);
 
+// `eval`: one line per slice of the report's "slices" (scored positions and headline metrics),
+// for stderr; empty when there are none.
+std::string eval_slices_text(const nlohmann::json& slices);
+
 }  // namespace moerecal::report

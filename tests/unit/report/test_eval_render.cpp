@@ -43,6 +43,27 @@ json sample_side(int layer, bool cand) {
           {"wasted_bytes", cand ? 0 : 3145728}};
 }
 
+// One slice: the overall metrics scaled (counts kept whole), its own per-layer routing.
+json sample_slice(const json& overall, double scale) {
+  json m = overall;
+  for (auto& [k, v] : m.items()) {
+    v = v.is_number_integer() ? json(v.get<long long>() / 2) : json(v.get<double>() * scale);
+  }
+  json layers = json::array();
+  for (int l = 0; l < 3; ++l) {
+    layers.push_back({{"layer", l},
+                      {"topk_agree", 0.7},
+                      {"top1_agree", 0.6},
+                      {"base", sample_side(l, false)},
+                      {"cand", sample_side(l, true)}});
+  }
+  return {{"metrics", m},
+          {"n_scored", static_cast<int>(300 * scale)},
+          {"n_tokens", static_cast<int>(700 * scale)},
+          {"n_windows", 2},
+          {"layers", layers}};
+}
+
 // A realistic report with the DESIGN.md §7 shape; paths carry HTML metacharacters.
 json sample_report() {
   json r = {{"schema_version", 1},
@@ -110,6 +131,8 @@ json sample_report() {
   for (int i = 0; i < 20; ++i)
     counts.push_back(i == 19 ? 2 : static_cast<int>(300 * std::exp(-0.3 * i)));
   r["kl_histogram"] = {{"edges", edges}, {"counts", counts}};
+  r["n_scored"] = 1000;
+  r["slices"] = {{"python", sample_slice(m, 0.5)}, {"en.wiki", sample_slice(m, 2.0)}};
   r["gate"] = {{"rules", json::array({{{"rule", "kl.mean<=0.02"},
                                        {"metric", "kl.mean"},
                                        {"op", "<="},
@@ -200,6 +223,58 @@ TEST_SUITE("report") {
     CHECK(keys.count("layers.1.base.alignment") == 1);
     CHECK(keys.count("kl_histogram.counts.19") == 1);
     CHECK(keys.count("gate.rules.0.value") == 1);
+    for (const char* slice : {"python", "en.wiki"}) {
+      for (const char* m : kSliceHeadline) {
+        CHECK(keys.count(std::string("slices.") + slice + ".metrics." + m) == 1);
+      }
+      CHECK(keys.count(std::string("slices.") + slice + ".n_scored") == 1);
+    }
+    CHECK(keys.count("n_scored") == 1);
+  }
+
+  // The slice table: one row for all windows and one per slice (in name order), each with
+  // n_scored and the headline metrics in kSliceHeadline order.
+  TEST_CASE("eval html and markdown show the slices side by side") {
+    json report = sample_report();
+    const std::string html = eval_html(report);
+    const auto at = html.find("<table class=\"slices\">");
+    REQUIRE(at != std::string::npos);
+    const std::string table = html.substr(at, html.find("</table>", at) - at);
+    const auto tags = data_tags(table);
+    REQUIRE(tags.size() == 3 * (1 + kSliceHeadline.size()));
+    const char* rows[] = {"", "slices.en.wiki.", "slices.python."};
+    for (std::size_t r = 0; r < 3; ++r) {
+      const std::size_t row = r * (1 + kSliceHeadline.size());
+      CHECK(tags[row].first == std::string(rows[r]) + "n_scored");
+      for (std::size_t c = 0; c < kSliceHeadline.size(); ++c) {
+        CHECK(tags[row + 1 + c].first == std::string(rows[r]) + "metrics." + kSliceHeadline[c]);
+      }
+    }
+    CHECK(table.find("data-slice=\"python\"") != std::string::npos);
+    const std::string md = eval_markdown(report);
+    CHECK(md.find("## Slices") != std::string::npos);
+    const json& py = report["slices"]["python"]["metrics"];
+    CHECK(md.find("| python | 150 | " + human_value(py["kl.mean"]) + " | " +
+                  human_value(py["kl.p99"]) + " |") != std::string::npos);
+    CHECK(eval_markdown(report).find("| (all windows) | 1000 | " +
+                                     human_value(report["metrics"]["kl.mean"]) + " |") !=
+          std::string::npos);
+    report["slices"] = json::object();
+    CHECK(eval_html(report).find("class=\"slices\"") == std::string::npos);
+    CHECK(eval_markdown(report).find("## Slices") == std::string::npos);
+  }
+
+  TEST_CASE("eval html slice names are escaped, a slice without scored positions shows n/a") {
+    json report = sample_report();
+    json empty = report["slices"]["python"];
+    empty["n_scored"] = 0;
+    for (const char* m : {"kl.mean", "kl.p99", "top1_agree"}) empty["metrics"][m] = nullptr;
+    report["slices"] = {{"<b>x</b>&", empty}};
+    const std::string html = eval_html(report);
+    CHECK(html.find("<b>x</b>") == std::string::npos);
+    CHECK(html.find("<th>&lt;b&gt;x&lt;/b&gt;&amp;</th>") != std::string::npos);
+    CHECK(html.find("data-value=\"null\">n/a</span>") != std::string::npos);
+    CHECK(eval_markdown(report).find("| <b>x</b>& | 0 | n/a | n/a | n/a |") != std::string::npos);
   }
 
   TEST_CASE("eval html escapes strings and stays self contained") {

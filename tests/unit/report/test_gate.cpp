@@ -68,6 +68,71 @@ TEST_SUITE("report") {
     CHECK(report::evaluate_gate({}, m)["pass"].get<bool>());
   }
 
+  TEST_CASE("gate rules on a slice: the longest metric name that ends the rule wins") {
+    const auto r = report::parse_gate_rules(
+        {"slice.python.kl.mean<=0.02, slice.en.wiki.routing.top1_agree >= 0.9",
+         "slice.a.top1_agree>0.5,kl.mean<1"});
+    REQUIRE(r.size() == 4);
+    CHECK(r[0].slice == "python");
+    CHECK(r[0].metric == "kl.mean");
+    CHECK(r[0].text == "slice.python.kl.mean<=0.02");
+    CHECK(r[1].slice == "en.wiki");  // not "en.wiki.routing" with metric top1_agree
+    CHECK(r[1].metric == "routing.top1_agree");
+    CHECK(r[1].op == ">=");
+    CHECK(r[2].slice == "a");
+    CHECK(r[2].metric == "top1_agree");
+    CHECK(r[3].slice.empty());
+    CHECK(r[3].metric == "kl.mean");
+  }
+
+  TEST_CASE("gate rules on a slice: no known metric or no name is refused with the known names") {
+    for (const char* bad : {"slice.python.kl.meen<=1", "slice.python<=1", "slice.kl.mean<=1",
+                            "slice..kl.mean<=1", "slice.python.kl.mean"}) {
+      CAPTURE(bad);
+      CHECK_THROWS_AS(report::parse_gate_rules({bad}), UsageError);
+    }
+    try {
+      report::parse_gate_rules({"slice.python.kl.meen<=1"});
+      FAIL("expected UsageError");
+    } catch (const UsageError& e) {
+      const std::string m = e.what();
+      CHECK(m.find("slice.python.kl.meen") != std::string::npos);
+      CHECK(m.find("known metrics: ") != std::string::npos);
+      CHECK(m.find("routing.maxvio.delta") != std::string::npos);
+    }
+  }
+
+  TEST_CASE("gate verdict on a slice: its own metrics, and a missing slice fails with value null") {
+    const nlohmann::json m = {{"kl.mean", 0.5}};
+    const nlohmann::json slices = {{"python", {{"metrics", {{"kl.mean", 0.01}}}}},
+                                   {"c", {{"metrics", {{"kl.mean", nullptr}}}}}};
+    auto gate = [&](const std::string& rule) {
+      return report::evaluate_gate(report::parse_gate_rules({rule}), m, slices);
+    };
+    CHECK(gate("slice.python.kl.mean<=0.02")["pass"].get<bool>());
+    CHECK_FALSE(gate("kl.mean<=0.02")["pass"].get<bool>());  // overall is 0.5
+    const auto g = gate("slice.python.kl.mean<=0.02");
+    CHECK(g["rules"][0]["slice"] == "python");
+    CHECK(g["rules"][0]["metric"] == "kl.mean");
+    CHECK(g["rules"][0]["value"].get<double>() == 0.01);
+    CHECK(report::gate_text(g).find("PASS slice.python.kl.mean = 0.01 <= 0.02") !=
+          std::string::npos);
+    for (const char* failing :
+         {"slice.go.kl.mean<=1", "slice.c.kl.mean<=1", "slice.python.top1_agree>=0"}) {
+      CAPTURE(failing);
+      const auto f = gate(failing);
+      CHECK_FALSE(f["pass"].get<bool>());
+      CHECK(f["rules"][0]["value"].is_null());
+    }
+    CHECK(report::gate_text(gate("slice.go.kl.mean<=1")).find("FAIL slice.go.kl.mean = missing") !=
+          std::string::npos);
+    // A report without slices (saved before they existed): slice rules fail, others still work.
+    const auto old =
+        report::evaluate_gate(report::parse_gate_rules({"slice.python.kl.mean<=1,kl.mean<=1"}), m);
+    CHECK_FALSE(old["rules"][0]["pass"].get<bool>());
+    CHECK(old["rules"][1]["pass"].get<bool>());
+  }
+
   // Percentiles as numpy.percentile's default ("linear") gives them, worked by hand.
   TEST_CASE("percentiles interpolate linearly between closest ranks") {
     const std::vector<double> s = {1, 2, 3, 4};
