@@ -38,26 +38,29 @@ void fill_row_cos_max(linalg::Backend& be, const RouterLayer& r, const std::vect
 
 LayerHealth router_health(linalg::Backend& be, const RouterLayer& r,
                           const std::vector<linalg::PrincipalResult>& dirs) {
-  MR_ASSERT(dirs.size() == static_cast<std::size_t>(r.n_experts));
+  MR_ASSERT(dirs.empty() || dirs.size() == static_cast<std::size_t>(r.n_experts));
   LayerHealth h;
   h.layer = r.layer;
   h.router_tensor = r.tensor;
   const int d = r.hidden;
   std::vector<double> norms(r.n_experts);
-  h.align_min = 1.0;
+  h.align_min = dirs.empty() ? std::nan("") : 1.0;  // no directions: alignment not computed
+  h.align_mean = dirs.empty() ? std::nan("") : 0.0;
   h.norm_min = INFINITY;
   for (int e = 0; e < r.n_experts; ++e) {
     const float* row = r.rows.data() + std::size_t(e) * d;
     norms[e] = std::sqrt(dot(row, row, d));
-    const double vnorm = std::sqrt(dot(dirs[e].v.data(), dirs[e].v.data(), d));
-    const double cos =
-        norms[e] > 0 ? std::abs(dot(row, dirs[e].v.data(), d)) / (norms[e] * vnorm) : 0.0;
-    h.experts.push_back({e, cos, norms[e]});
-    h.align_mean += cos / r.n_experts;
-    h.align_min = std::min(h.align_min, cos);
     h.norm_min = std::min(h.norm_min, norms[e]);
     h.norm_max = std::max(h.norm_max, norms[e]);
     h.norm_mean += norms[e] / r.n_experts;
+    h.experts.push_back({e, std::nan(""), norms[e]});
+    if (dirs.empty()) continue;
+    const double vnorm = std::sqrt(dot(dirs[e].v.data(), dirs[e].v.data(), d));
+    const double cos =
+        norms[e] > 0 ? std::abs(dot(row, dirs[e].v.data(), d)) / (norms[e] * vnorm) : 0.0;
+    h.experts.back().alignment = cos;
+    h.align_mean += cos / r.n_experts;
+    h.align_min = std::min(h.align_min, cos);
     h.solver_iterations_max = std::max(h.solver_iterations_max, dirs[e].iterations);
     h.solver_residual_max = std::max(h.solver_residual_max, dirs[e].residual);
   }

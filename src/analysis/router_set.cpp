@@ -1,5 +1,7 @@
 #include "analysis/router_set.hpp"
 
+#include <algorithm>
+
 #include "model/weights.hpp"
 
 namespace moerecal::analysis {
@@ -13,6 +15,21 @@ void read_bias(const model::MoeModel& m, const model::TensorRef& t, RouterBias& 
 }
 
 }  // namespace
+
+nlohmann::json value_stats(const std::vector<float>& v) {
+  const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+  double mean = 0;
+  for (float x : v) mean += x / static_cast<double>(v.size());
+  return {{"min", *lo}, {"mean", mean}, {"max", *hi}};
+}
+
+nlohmann::json to_json(const RouterBias& b, const char* kind) {
+  if (b.tensor.empty()) return nullptr;
+  nlohmann::json j = {
+      {"kind", kind}, {"tensor", b.tensor}, {"dtype", std::string(dtype_name(b.dtype))}};
+  j.update(value_stats(b.values));
+  return j;
+}
 
 std::vector<RouterLayer> load_routers(const model::MoeModel& m) {
   const model::WeightReader reader(m);

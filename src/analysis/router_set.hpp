@@ -2,6 +2,7 @@
 // it is stored in.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,13 @@ struct RouterLayer {
   RouterBias router_bias;     // added to the logits (gpt-oss)
   RouterBias selection_bias;  // chooses, does not weight (DeepSeek-V3)
 };
+
+// {"min", "mean", "max"} of a non-empty vector.
+nlohmann::json value_stats(const std::vector<float>& v);
+
+// {"kind": "router" | "selection", "tensor", "dtype", "min", "mean", "max"}; null when the family
+// has no such bias.
+nlohmann::json to_json(const RouterBias& b, const char* kind);
 
 // Reads every MoE layer's router (weight and biases), in layer order. Throws FormatError naming
 // the tensor.

@@ -6,72 +6,26 @@
 namespace moerecal::cli {
 namespace {
 
-bool activations(const CalibrateCmd& c) {
-  if (c.direction == "auto") return !c.data.file.empty();
-  if (c.direction == "activations" && c.data.file.empty()) {
-    throw UsageError("--direction activations needs calibration data: give --data FILE");
-  }
-  if (c.direction == "weights" && !c.data.file.empty()) {
-    throw UsageError(
-        "--direction weights is data-free; drop --data or use --direction activations");
-  }
-  return c.direction == "activations";
-}
-
-template <class F>
-auto flagged(const char* flag, F&& f) {
-  try {
-    return f();
-  } catch (const UsageError& e) {
-    throw UsageError(std::string(flag) + ": " + e.what());
-  }
-}
-
-recal::MpiOptions mpi_options(const CalibrateCmd& c) {
-  recal::MpiOptions o;
-  const jobs::SolverRequest s = solver_request(c.solver);
-  o.matrix = s.matrix;
-  o.solver = s.options;
-  o.steps = flagged("--steps", [&] { return recal::parse_steps(c.steps); });
-  o.radius = flagged("--radius", [&] { return recal::parse_radius(c.radius); });
-  o.retraction =
-      c.retraction == "stiefel" ? recal::Retraction::kStiefel : recal::Retraction::kSphere;
-  return o;
-}
-
-nlohmann::json method_json(const CalibrateCmd& c, const recal::MpiOptions& o, bool act) {
-  nlohmann::json j = {
-      {"algorithm", "manifold-power-iteration"},
-      {"direction", act ? "activations" : "weights"},
-      {"expert_matrix", c.solver.expert_matrix},
-      {"steps", o.steps == 0 ? nlohmann::json("converge") : nlohmann::json(o.steps)},
-      {"radius", c.radius},
-      {"retraction", c.retraction},
-      {"solver",
-       {{"method", "block power iteration + Rayleigh-Ritz"},
-        {"block", o.solver.block},
-        {"tol", o.solver.tol},
-        {"max_iter", o.solver.max_iter}}}};
-  if (act) j["shrinkage"] = c.shrinkage;
-  return j;
-}
-
-jobs::CalibrateRequest request(const CalibrateCmd& c) {
-  if (c.out.empty() && !c.dry_run) throw UsageError("calibrate: -o OUT is required (or --dry-run)");
-  if (!c.gate.empty() && c.eval_data.file.empty()) {
-    throw UsageError("calibrate: --gate needs --eval-data FILE (the data the eval runs on)");
-  }
-  jobs::CalibrateRequest r;
-  r.gate = gate_rules(c.gate);  // a malformed rule fails before any work
-  r.mpi = mpi_options(c);
-  r.activations = activations(c);
-  r.method = method_json(c, r.mpi, r.activations);
-  r.model = c.model, r.out = c.out, r.force = c.force, r.dry_run = c.dry_run;
-  r.shrinkage = c.shrinkage;
-  r.data = data_request(c.data);
-  r.layers = c.layers;
-  r.eval_data = data_request(c.eval_data);
-  return r;
+// --steps, --alpha, --kl-budget, --refit-bias, --centre: how far the routers move.
+void add_move_options(CLI::App& sub_app, CalibrateCmd& c) {
+  CLI::App* sub = &sub_app;
+  sub->add_option("--steps", c.steps,
+                  "Power-then-retract steps: a number (0: rows not moved) or converge (default 1)");
+  sub->add_option("--alpha", c.alpha,
+                  "Fraction of the way along the sphere's geodesic from each old row to its MPI "
+                  "result, in (0, 1] (default 1; with --data it replaces the KL budget)");
+  sub->add_option("--kl-budget", c.kl_budget,
+                  "With --data: the largest KL(inherited || new) of the next-token distribution "
+                  "on the calibration tokens; the moves' strength is searched within it "
+                  "(default 0.02 unless --steps or --alpha is given; none: plain steps)");
+  sub->add_flag("--refit-bias", c.refit_bias,
+                "With --data: refit the router's own bias (DeepSeek-V3 selection bias, gpt-oss "
+                "router bias) on the calibration tokens after the rows are set");
+  sub->add_option("--centre", c.centre,
+                  "--direction activations: on = covariance of the router inputs (mean "
+                  "removed), off = their second moment")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
 }
 
 }  // namespace
@@ -92,8 +46,7 @@ CLI::App* add_calibrate(CLI::App& app, CalibrateCmd& c) {
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   add_data_options(*sub, c.data, false);
-  sub->add_option("--steps", c.steps, "Power-then-retract steps: a positive integer or converge")
-      ->capture_default_str();
+  add_move_options(*sub, c);
   sub->add_option("--radius", c.radius, "Row norm after retraction: mean, keep or a number")
       ->capture_default_str();
   sub->add_option("--retraction", c.retraction, "sphere (per row) or stiefel (orthogonal rows)")
@@ -112,7 +65,7 @@ CLI::App* add_calibrate(CLI::App& app, CalibrateCmd& c) {
 }
 
 int run_calibrate(const CalibrateCmd& c, const GlobalOptions& g) {
-  const jobs::CalibrateResult res = jobs::calibrate(request(c), g.context);
+  const jobs::CalibrateResult res = jobs::calibrate(calibrate_request(c), g.context);
   print(c.json ? res.entry.dump(2) + "\n" : report::calibrate_text(res.entry));
   return res.gate_passed ? kExitOk : kExitGateFailed;
 }

@@ -46,10 +46,14 @@ struct CalibrateCmd {
   std::string direction = "auto";  // activations with --data, else weights
   double shrinkage = 0.1;
   DataOptions data;
-  std::string steps = "1";
+  std::string steps;  // empty: 1 (and, with --data, a KL budget unless --alpha is given)
   std::string radius = "mean";
   std::string retraction = "sphere";
   std::string layers;
+  double alpha = -1;      // < 0: not given (1)
+  std::string kl_budget;  // a number, "none", or empty: 0.02 with --data and plain defaults
+  bool refit_bias = false;
+  std::string centre = "off";
   bool force = false;
   bool dry_run = false;
   bool json = false;
@@ -108,6 +112,7 @@ CLI::App* add_inspect(CLI::App& app, InspectCmd& cmd);
 int run_inspect(const InspectCmd& cmd, const GlobalOptions& g);
 CLI::App* add_calibrate(CLI::App& app, CalibrateCmd& cmd);
 int run_calibrate(const CalibrateCmd& cmd, const GlobalOptions& g);
+jobs::CalibrateRequest calibrate_request(const CalibrateCmd& c);  // calibrate_request.cpp
 CLI::App* add_diff(CLI::App& app, DiffCmd& cmd);
 int run_diff(const DiffCmd& cmd, const GlobalOptions& g);
 CLI::App* add_apply(CLI::App& app, ApplyCmd& cmd);

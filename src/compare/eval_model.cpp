@@ -4,36 +4,9 @@
 
 #include "compare/eval_parts.hpp"
 #include "engine/lm_head.hpp"
-#include "engine/perplexity.hpp"
 #include "report/eval_stats.hpp"
 
 namespace moerecal::compare {
-namespace {
-
-void add_position(const float* pb, const float* pc, int V, int target, PositionFigures& f) {
-  double kl = 0;
-  for (int v = 0; v < V; ++v) kl += std::exp(double{pb[v]}) * (double{pb[v]} - pc[v]);
-  f.kl.push_back(kl);
-  f.dp.push_back(std::exp(double{pc[target]}) - std::exp(double{pb[target]}));
-  f.nll_base.push_back(-double{pb[target]});
-  f.nll_cand.push_back(-double{pc[target]});
-  f.top1_same.push_back(std::max_element(pb, pb + V) - pb == std::max_element(pc, pc + V) - pc);
-}
-
-}  // namespace
-
-PositionFigures PositionFigures::select(const std::vector<std::size_t>& positions) const {
-  PositionFigures s;
-  for (std::size_t p : positions) {
-    s.kl.push_back(kl.at(p));
-    s.dp.push_back(dp.at(p));
-    s.nll_base.push_back(nll_base.at(p));
-    s.nll_cand.push_back(nll_cand.at(p));
-    s.top1_same.push_back(top1_same.at(p));
-  }
-  return s;
-}
-
 PositionFigures position_figures(linalg::Backend& be, const model::MoeModel& base,
                                  const model::MoeModel& cand, bool shared,
                                  const std::vector<std::vector<int>>& windows,
@@ -41,21 +14,7 @@ PositionFigures position_figures(linalg::Backend& be, const model::MoeModel& bas
   const engine::LmHead head_b(base);
   const std::unique_ptr<engine::LmHead> own_c =
       shared ? nullptr : std::make_unique<engine::LmHead>(cand);
-  const engine::LmHead& head_c = shared ? head_b : *own_c;
-  const engine::ScoredPositions sp = engine::scored_positions(windows);
-  constexpr std::size_t kChunk = 128;
-  engine::LogProbChunks cb(head_b, hb, sp.rows, kChunk), cc(head_c, hc, sp.rows, kChunk);
-  const int V = head_b.vocab;
-  std::vector<float> pb(V), pc(V);
-  PositionFigures f;
-  while (cb.next(be) && cc.next(be)) {
-    for (int i = 0; i < cb.size(); ++i) {
-      cb.log_probs(i, pb.data());
-      cc.log_probs(i, pc.data());
-      add_position(pb.data(), pc.data(), V, sp.targets[cb.first() + i], f);
-    }
-  }
-  return f;
+  return engine::position_figures(be, head_b, hb, shared ? head_b : *own_c, hc, windows);
 }
 
 nlohmann::json model_metrics(const PositionFigures& f) {

@@ -11,18 +11,13 @@
 #include "analysis/router_health.hpp"
 #include "analysis/router_set.hpp"
 #include "compare/eval.hpp"
+#include "engine/positions.hpp"
 
 namespace moerecal::compare {
 
 // Per scored position, in window order: KL(P_base || P_cand), p_cand(correct) - p_base(correct),
 // both sides' NLL of the correct token and whether their argmax agrees.
-struct PositionFigures {
-  std::vector<double> kl, dp, nll_base, nll_cand;
-  std::vector<char> top1_same;
-
-  // The figures of `positions` (indices into these vectors), in that order.
-  PositionFigures select(const std::vector<std::size_t>& positions) const;
-};
+using engine::PositionFigures;
 
 // From the final hidden states of both sides; `shared` when both use one lm_head.
 PositionFigures position_figures(linalg::Backend& be, const model::MoeModel& base,

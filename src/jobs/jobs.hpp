@@ -14,6 +14,7 @@
 #include "linalg/backend.hpp"
 #include "linalg/principal.hpp"
 #include "recal/mpi.hpp"
+#include "recal/outcome.hpp"
 #include "report/gate.hpp"
 
 namespace moerecal::jobs {
@@ -52,11 +53,15 @@ struct CalibrateRequest {
   bool dry_run = false;
   bool activations = false;  // --direction activations (needs data)
   double shrinkage = 0.1;
-  DataRequest data;  // file empty: data-free
+  bool centred = false;  // --centre: covariance instead of the second moment
+  DataRequest data;      // file empty: data-free
   recal::MpiOptions mpi;
-  std::string layers;     // "0-3,7"; empty = all
-  nlohmann::json method;  // every option in effect, for the changelog
-  DataRequest eval_data;  // file empty: no eval
+  double alpha = 1.0;       // fraction of the geodesic towards the MPI rows
+  double kl_budget = -1;    // >= 0: search the moves' strength within this KL (needs data)
+  bool refit_bias = false;  // move the family bias to its balancing refit (needs data)
+  std::string layers;       // "0-3,7"; empty = all
+  nlohmann::json method;    // every option in effect, for the changelog
+  DataRequest eval_data;    // file empty: no eval
   std::vector<report::GateRule> gate;
 };
 struct CalibrateResult {

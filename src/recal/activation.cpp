@@ -7,13 +7,57 @@
 
 namespace moerecal::recal {
 
+std::vector<float> mean_row(const float* x, int n, int d) {
+  std::vector<double> s(d, 0.0);
+  for (int t = 0; t < n; ++t)
+    for (int i = 0; i < d; ++i) s[i] += x[std::size_t(t) * d + i];
+  std::vector<float> mu(d);
+  for (int i = 0; i < d; ++i) mu[i] = static_cast<float>(s[i] / n);
+  return mu;
+}
+
+std::vector<float> centred_rows(const float* x, int n, int d) {
+  const std::vector<float> mu = mean_row(x, n, d);
+  std::vector<float> xc(x, x + std::size_t(n) * d);
+  for (int t = 0; t < n; ++t)
+    for (int i = 0; i < d; ++i) xc[std::size_t(t) * d + i] -= mu[i];
+  return xc;
+}
+
+namespace {
+
+// C^1/2 = V diag(sqrt w) V^T for the symmetric C (row-major, destroyed), as one GEMM of
+// (V diag(w^1/4)) with its transpose.
+std::vector<float> symmetric_sqrt(linalg::Backend& be, std::vector<double>& c, int d) {
+  std::vector<double> w(d);
+  be.syev(d, c.data(), w.data());  // c: eigenvectors, one per column
+  std::vector<float> vs(std::size_t(d) * d);
+  for (int i = 0; i < d; ++i) {
+    for (int k = 0; k < d; ++k) {
+      const double s = std::sqrt(std::sqrt(std::max(0.0, w[k])));
+      vs[std::size_t(i) * d + k] = static_cast<float>(c[std::size_t(i) * d + k] * s);
+    }
+  }
+  std::vector<float> out(std::size_t(d) * d, 0.0f);
+  be.gemm(linalg::Trans::kNo, linalg::Trans::kYes, d, d, d, 1.0f, vs.data(), d, vs.data(), d, 0.0f,
+          out.data(), d);
+  return out;
+}
+
+}  // namespace
+
 ActivationMetric activation_metric(linalg::Backend& be, const float* x, int n, int d,
-                                   double shrinkage) {
+                                   double shrinkage, bool centred) {
   if (!(shrinkage >= 0 && shrinkage <= 1)) {
     throw UsageError("shrinkage: expected a value in [0, 1], found " + std::to_string(shrinkage));
   }
   MR_ASSERT(n > 0);
   ActivationMetric a{d, std::vector<float>(std::size_t(d) * d), {}};
+  std::vector<float> xc;
+  if (centred) {  // x - mean, so a large common component does not pull every row onto it
+    xc = centred_rows(x, n, d);
+    x = xc.data();
+  }
   be.gemm(linalg::Trans::kYes, linalg::Trans::kNo, d, d, n, 1.0f / n, x, d, x, d, 0.0f, a.c.data(),
           d);
   double tr = 0;
@@ -28,19 +72,7 @@ ActivationMetric activation_metric(linalg::Backend& be, const float* x, int n, i
     }
   }
   for (std::size_t i = 0; i < c.size(); ++i) a.c[i] = static_cast<float>(c[i]);
-  std::vector<double> w(d);
-  be.syev(d, c.data(), w.data());  // c: eigenvectors, one per column
-  // C^1/2 = V diag(sqrt w) V^T as one GEMM of (V diag(w^1/4)) with its transpose.
-  std::vector<float> vs(std::size_t(d) * d);
-  for (int i = 0; i < d; ++i) {
-    for (int k = 0; k < d; ++k) {
-      const double s = std::sqrt(std::sqrt(std::max(0.0, w[k])));
-      vs[std::size_t(i) * d + k] = static_cast<float>(c[std::size_t(i) * d + k] * s);
-    }
-  }
-  a.c_half.assign(std::size_t(d) * d, 0.0f);
-  be.gemm(linalg::Trans::kNo, linalg::Trans::kYes, d, d, d, 1.0f, vs.data(), d, vs.data(), d, 0.0f,
-          a.c_half.data(), d);
+  a.c_half = symmetric_sqrt(be, c, d);
   return a;
 }
 

@@ -1,7 +1,8 @@
 // The calibration-aware operator of DESIGN.md §1: C = (1/n) sum x x^T over a layer's router
-// inputs, shrunk towards a scaled identity, C <- (1 - lambda) C + lambda (tr C / d) I, and its
-// square root from one eigendecomposition. A_e = C W_e^T W_e; its top eigenvector is
-// v_e = C^{1/2} u / ||C^{1/2} u|| with u the top eigenvector of C^{1/2} W_e^T W_e C^{1/2}.
+// inputs (centred: (1/n) sum (x - mean)(x - mean)^T), shrunk towards a scaled identity, C <- (1 -
+// lambda) C + lambda (tr C / d) I, and its square root from one eigendecomposition. A_e = C W_e^T
+// W_e; its top eigenvector is v_e = C^{1/2} u / ||C^{1/2} u|| with u the top eigenvector of C^{1/2}
+// W_e^T W_e C^{1/2}.
 #pragma once
 
 #include <vector>
@@ -18,6 +19,10 @@ struct ActivationMetric {
 
 // x: [n, d] router inputs. Throws UsageError when shrinkage is outside [0, 1].
 ActivationMetric activation_metric(linalg::Backend& be, const float* x, int n, int d,
-                                   double shrinkage);
+                                   double shrinkage, bool centred = false);
+
+// The mean of the rows of x [n, d], and x with it removed.
+std::vector<float> mean_row(const float* x, int n, int d);
+std::vector<float> centred_rows(const float* x, int n, int d);
 
 }  // namespace moerecal::recal

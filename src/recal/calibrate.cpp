@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "analysis/directions.hpp"
 #include "core/error.hpp"
 
 namespace moerecal::recal {
@@ -30,14 +31,6 @@ void require_moe(int layer, const model::ModelSpec& spec) {
                    ")");
 }
 
-LayerOutcome calibrate_layer(const model::MoeModel& m, const analysis::RouterLayer& router,
-                             bool selected, const MpiOptions& opt, linalg::Backend& be) {
-  const analysis::ModelOperands ops(m, router.layer, opt.matrix);
-  const LayerMpiResult res = mpi_layer(be, router, ops, opt);
-  return layer_outcome(be, router, selected ? res.rows : router.rows, selected,
-                       selected ? res.steps_done : 0, res.dirs);
-}
-
 }  // namespace
 
 std::vector<int> parse_layers(const std::string& s, const model::ModelSpec& spec) {
@@ -60,16 +53,34 @@ std::vector<int> parse_layers(const std::string& s, const model::ModelSpec& spec
   return out;
 }
 
-std::vector<LayerOutcome> calibrate_weights(const model::MoeModel& m,
-                                            const std::vector<int>& layers, const MpiOptions& opt,
-                                            linalg::Backend& be,
-                                            const std::function<void(int, int)>& progress) {
+void mpi_targets(linalg::Backend& be, const analysis::OperandSource& ops, const MpiOptions& opt,
+                 const ActivationMetric* act, LayerTargets& t) {
+  if (opt.steps == 0) {  // rows stay: directions for the figures only
+    t.weight_dirs = analysis::principal_directions(be, t.inherited.rows, ops, opt.solver);
+    return;
+  }
+  const LayerMpiResult res = mpi_layer(be, t.inherited, ops, opt, act);
+  t.mpi_rows = res.rows;
+  t.method_dirs = res.dirs;
+  t.steps_done = res.steps_done;
+  t.converged = res.converged;
+  t.weight_dirs = act ? operator_directions(be, t.inherited, ops, opt.solver, nullptr) : res.dirs;
+}
+
+std::vector<LayerTargets> weight_targets(const model::MoeModel& m, const std::vector<int>& layers,
+                                         const MpiOptions& opt, linalg::Backend& be,
+                                         const std::function<void(int, int)>& progress) {
+  std::vector<LayerTargets> out;
   std::vector<analysis::RouterLayer> routers = analysis::load_routers(m);
-  std::vector<LayerOutcome> out;
   for (std::size_t i = 0; i < routers.size(); ++i) {
     if (progress) progress(static_cast<int>(i), static_cast<int>(routers.size()));
-    const bool selected = std::binary_search(layers.begin(), layers.end(), routers[i].layer);
-    out.push_back(calibrate_layer(m, routers[i], selected, opt, be));
+    LayerTargets t;
+    t.inherited = std::move(routers[i]);
+    t.selected = std::binary_search(layers.begin(), layers.end(), t.inherited.layer);
+    if (t.selected) {
+      mpi_targets(be, analysis::ModelOperands(m, t.inherited.layer, opt.matrix), opt, nullptr, t);
+    }
+    out.push_back(std::move(t));
   }
   return out;
 }

@@ -1,6 +1,7 @@
 #include "recal/calibrate_data.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "engine/forward.hpp"
@@ -28,38 +29,65 @@ class BankOperands final : public analysis::OperandSource {
   int d_;
 };
 
-class SequentialCalibrator final : public engine::Observer {
+// The full balancing moves of a layer on its router inputs x [T, d]: the family bias' refit
+// (from the inherited rows and from the MPI rows) when `refit_bias`, else the row shift that adds
+// the balancing logit bias (the family's own bias, if any, kept as it is).
+void balance_targets(linalg::Backend& be, const model::RoutingRule& rule, const float* x, int T,
+                     const BalanceOptions& opt, bool refit_bias, LayerTargets& t) {
+  const analysis::LoadStats inherited = analysis::load_with(be, rule, t.inherited, x, T);
+  for (double l : inherited.load) {
+    t.imbalance.push_back(std::min(1.0, std::abs(rule.n_experts * l - 1.0)));
+  }
+  analysis::RouterLayer mpi_router = t.inherited;
+  if (!t.mpi_rows.empty()) mpi_router = rounded(candidate(be, t, {1, 0, 0}, Retraction::kSphere));
+  const bool own = refit_bias && (rule.router_bias || rule.selection_bias);
+  const BiasKind kind = own && !rule.router_bias ? BiasKind::kSelection : BiasKind::kRouter;
+  std::vector<float> from_old = balance_bias(be, rule, t.inherited, kind, x, T, opt).bias;
+  std::vector<float> from_mpi = balance_bias(be, rule, mpi_router, kind, x, T, opt).bias;
+  if (own) {
+    t.bias_kind = kind;
+    t.bias_from_inherited = std::move(from_old);
+    t.bias_from_mpi = std::move(from_mpi);
+    return;
+  }
+  const std::vector<float> mu = mean_row(x, T, t.inherited.hidden);
+  t.shift_from_inherited = row_shift(from_old, mu);
+  t.shift_from_mpi = row_shift(from_mpi, mu);
+}
+
+class TargetPass final : public engine::Observer {
  public:
-  SequentialCalibrator(const model::MoeModel& m, const std::vector<int>& layers,
-                       const DataOptions& opt, linalg::Backend& be)
+  TargetPass(const model::MoeModel& m, const std::vector<int>& layers, const DataOptions& opt,
+             linalg::Backend& be)
       : m_(m), layers_(layers), opt_(opt), be_(be) {
     for (analysis::RouterLayer& r : analysis::load_routers(m)) routers_[r.layer] = std::move(r);
   }
 
   const engine::RouterWeights* router_for(int layer, const engine::LayerWeights& w, const float* x,
                                           int T) override {
-    const analysis::RouterLayer& router = routers_.at(layer);
-    const bool selected = std::binary_search(layers_.begin(), layers_.end(), layer);
-    const int d = router.hidden;
+    LayerTargets t;
+    t.inherited = routers_.at(layer);
+    t.selected = std::binary_search(layers_.begin(), layers_.end(), layer);
+    if (!t.selected) {
+      targets_.push_back(std::move(t));
+      return nullptr;
+    }
+    const int d = t.inherited.hidden;
     const BankOperands ops(w.experts, opt_.mpi.matrix, d);
-    const ActivationMetric act = activation_metric(be_, x, T, d, opt_.shrinkage);
-    const LayerMpiResult res = mpi_layer(be_, router, ops, opt_.mpi, &act);
-    const auto weight_dirs = operator_directions(be_, router, ops, opt_.mpi.solver, nullptr);
-    LayerOutcome o = layer_outcome(be_, router, selected ? res.rows : router.rows, selected,
-                                   selected ? res.steps_done : 0, weight_dirs);
-    o.has_data = true;
-    o.align_method_before = analysis::router_health(be_, o.before, res.dirs).align_mean;
-    o.align_method_after = analysis::router_health(be_, o.after, res.dirs).align_mean;
-    const model::RoutingRule& rule = m_.spec.routing;
-    o.load_before = analysis::load_with(be_, rule, o.before, x, T);
-    o.load_after = analysis::load_with(be_, rule, o.after, x, T);
-    // the stored (rounded) router is what the model will run
-    rows_[layer] = {o.after.rows, o.after.router_bias.values, o.after.selection_bias.values};
-    outcomes_.push_back(std::move(o));
-    return &rows_[layer];
+    if (opt_.activations) {
+      const ActivationMetric act = activation_metric(be_, x, T, d, opt_.shrinkage, opt_.centred);
+      mpi_targets(be_, ops, opt_.mpi, &act, t);
+    } else {
+      mpi_targets(be_, ops, opt_.mpi, nullptr, t);
+    }
+    balance_targets(be_, m_.spec.routing, x, T, opt_.balance, opt_.refit_bias, t);
+    propagate_[layer] =
+        router_weights(rounded(candidate(be_, t, opt_.propagate, opt_.mpi.retraction)));
+    targets_.push_back(std::move(t));
+    return &propagate_[layer];
   }
 
-  std::vector<LayerOutcome> take() { return std::move(outcomes_); }
+  std::vector<LayerTargets> take() { return std::move(targets_); }
 
  private:
   const model::MoeModel& m_;
@@ -67,24 +95,24 @@ class SequentialCalibrator final : public engine::Observer {
   const DataOptions& opt_;
   linalg::Backend& be_;
   std::map<int, analysis::RouterLayer> routers_;
-  std::map<int, engine::RouterWeights> rows_;
-  std::vector<LayerOutcome> outcomes_;
+  std::map<int, engine::RouterWeights> propagate_;
+  std::vector<LayerTargets> targets_;
 };
 
 }  // namespace
 
-std::vector<LayerOutcome> calibrate_activations(const model::MoeModel& m,
-                                                const std::vector<std::vector<int>>& windows,
-                                                const std::vector<int>& layers,
-                                                const DataOptions& opt, linalg::Backend& be,
-                                                const std::function<void(int, int)>& progress) {
-  SequentialCalibrator cal(m, layers, opt, be);
+std::vector<LayerTargets> data_targets(const model::MoeModel& m,
+                                       const std::vector<std::vector<int>>& windows,
+                                       const std::vector<int>& layers, const DataOptions& opt,
+                                       linalg::Backend& be,
+                                       const std::function<void(int, int)>& progress) {
+  TargetPass pass(m, layers, opt, be);
   engine::ForwardOptions fo;
-  fo.observer = &cal;
+  fo.observer = &pass;
   fo.on_layer = progress;
   fo.expert_memory = opt.expert_memory;
   engine::run_layers(m, be, windows, fo);
-  return cal.take();
+  return pass.take();
 }
 
 }  // namespace moerecal::recal

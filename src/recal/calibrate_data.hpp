@@ -1,29 +1,38 @@
-// Sequential, calibration-aware recalibration (DESIGN.md §1, --direction activations): the
-// calibration tokens run through the layer-wise engine; at each MoE layer the second moment C of
-// that layer's router inputs is taken, the router is recalibrated with A_e = C W_e^T W_e, and the
-// tokens continue through the layer with the new router, so every layer is fitted to the
-// activations the recalibrated model really produces.
+// Calibration-aware recalibration targets (DESIGN.md §1): the calibration tokens run through the
+// layer-wise engine; at each MoE layer the router inputs give the activation-aware operator
+// (--direction activations: A_e = C W_e^T W_e, C their second moment or covariance), the MPI
+// targets, and the balancing targets (the family bias' refit with --refit-bias, else the row
+// shift). The tokens continue through the layer with the router `propagate` gives:
+// sequential calibration, fitted to the activations the recalibrated model produces (plain
+// steps), or the inherited router (KL-budget search: its strength is chosen afterwards).
 #pragma once
 
 #include <functional>
 #include <vector>
 
 #include "engine/experts.hpp"
+#include "recal/balance.hpp"
 #include "recal/calibrate.hpp"
 
 namespace moerecal::recal {
 
 struct DataOptions {
   MpiOptions mpi;
+  bool activations = true;  // --direction activations (else weights)
   double shrinkage = 0.1;
+  bool centred = false;     // covariance instead of the second moment
+  Strengths propagate;      // the router the tokens continue with
+  bool refit_bias = false;  // balancing move: the family's own bias (else the row shift)
+  BalanceOptions balance;
   std::size_t expert_memory = engine::kDefaultExpertMemory;  // resident experts, bytes
 };
 
-// `windows` are token-id sequences. Unselected layers keep their router (their load figures are
-// still reported). `progress(i, n)` is called as each decoder layer starts.
-std::vector<LayerOutcome> calibrate_activations(
-    const model::MoeModel& m, const std::vector<std::vector<int>>& windows,
-    const std::vector<int>& layers, const DataOptions& opt, linalg::Backend& be,
-    const std::function<void(int, int)>& progress = nullptr);
+// `windows` are token-id sequences. Unselected layers keep their router and cost no solve.
+// `progress(i, n)` is called as each decoder layer starts.
+std::vector<LayerTargets> data_targets(const model::MoeModel& m,
+                                       const std::vector<std::vector<int>>& windows,
+                                       const std::vector<int>& layers, const DataOptions& opt,
+                                       linalg::Backend& be,
+                                       const std::function<void(int, int)>& progress = nullptr);
 
 }  // namespace moerecal::recal

@@ -52,10 +52,13 @@ linalg::PrincipalResult expert_direction(linalg::Backend& be, const Blocks& bloc
                                          int d, const linalg::PrincipalOptions& opt,
                                          const ActivationMetric* act) {
   if (act == nullptr) return linalg::principal_direction(be, blocks, r, opt);
-  // u: top eigenvector of C^1/2 W^T W C^1/2, signed towards C^1/2 r; v = C^1/2 u, normalised.
-  std::vector<float> ref(d), v(d);
-  be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->c_half.data(), d, r, 1, 0.0f,
-          ref.data(), 1);
+  // u: top eigenvector of C^1/2 W^T W C^1/2; v = C^1/2 u, normalised, signed so that
+  // v^T C r >= 0, i.e. u^T C^1/2 (C r) >= 0: u is signed towards C^1/2 C r.
+  std::vector<float> cr(d), ref(d), v(d);
+  be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->c.data(), d, r, 1, 0.0f,
+          cr.data(), 1);
+  be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->c_half.data(), d, cr.data(),
+          1, 0.0f, ref.data(), 1);
   linalg::PrincipalResult res =
       linalg::principal_direction(be, blocks, ref.data(), opt, act->c_half.data());
   be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->c_half.data(), d,
@@ -80,6 +83,18 @@ double max_row_change(const std::vector<float>& a, const std::vector<float>& b, 
   return worst;
 }
 
+// The activation rule's sign for a row after power steps: r^T C r_old >= 0 (the new row scores
+// the calibration tokens like the old one); with C = I power steps keep it by themselves.
+void sign_like_old(linalg::Backend& be, const ActivationMetric* act, const float* old, float* r,
+                   int d) {
+  if (act == nullptr) return;
+  std::vector<float> c_old(d);
+  be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->c.data(), d, old, 1, 0.0f,
+          c_old.data(), 1);
+  if (analysis::dot(r, c_old.data(), d) >= 0) return;
+  for (int i = 0; i < d; ++i) r[i] = -r[i];
+}
+
 // Sphere retraction: each expert read once for its direction and its `opt.steps` steps (rows are
 // independent); converge puts the row at rho * v_e.
 void sphere_layer(linalg::Backend& be, const RouterLayer& router, const OperandSource& ops,
@@ -91,7 +106,7 @@ void sphere_layer(linalg::Backend& be, const RouterLayer& router, const OperandS
       float* r = res.rows.data() + std::size_t(e) * d;
       res.dirs[e] = expert_direction(wbe, blocks, router.rows.data() + std::size_t(e) * d, d,
                                      opt.solver, act);
-      if (opt.steps == 0) {
+      if (opt.steps == kConverge) {
         for (int i = 0; i < d; ++i) r[i] = static_cast<float>(res.radius[e] * res.dirs[e].v[i]);
         return;
       }
@@ -99,9 +114,11 @@ void sphere_layer(linalg::Backend& be, const RouterLayer& router, const OperandS
         power_step(wbe, blocks, act, r, d, router.layer, e);
         sphere_retract(r, d, res.radius[e]);
       }
+      sign_like_old(wbe, act, router.rows.data() + std::size_t(e) * d, r, d);
     });
   });
   res.steps_done = opt.steps > 0 ? opt.steps : (res.dirs.empty() ? 0 : res.dirs[0].iterations);
+  for (const auto& dir : res.dirs) res.converged = res.converged && dir.converged;
 }
 
 // Stiefel retraction couples the rows: every step reads every expert once.
@@ -109,7 +126,7 @@ void stiefel_layer(linalg::Backend& be, const RouterLayer& router, const Operand
                    const MpiOptions& opt, const ActivationMetric* act, LayerMpiResult& res) {
   const int n = router.n_experts, d = router.hidden;
   res.dirs = operator_directions(be, router, ops, opt.solver, act);
-  const int cap = opt.steps == 0 ? opt.converge_cap : opt.steps;
+  const int cap = opt.steps == kConverge ? opt.converge_cap : opt.steps;
   for (int s = 0; s < cap; ++s) {
     const std::vector<float> before = res.rows;
     be.parallel_for(n, [&](int e, linalg::Backend& wbe) {
@@ -119,7 +136,13 @@ void stiefel_layer(linalg::Backend& be, const RouterLayer& router, const Operand
     });
     stiefel_retract(be, res.rows, n, d, res.radius[0]);
     res.steps_done = s + 1;
-    if (opt.steps == 0 && max_row_change(before, res.rows, d, res.radius) < opt.solver.tol) break;
+    if (opt.steps == kConverge && max_row_change(before, res.rows, d, res.radius) < opt.solver.tol)
+      break;
+  }
+  if (opt.steps == kConverge) res.converged = res.steps_done < cap;
+  for (int e = 0; e < n; ++e) {
+    sign_like_old(be, act, router.rows.data() + std::size_t(e) * d,
+                  res.rows.data() + std::size_t(e) * d, d);
   }
 }
 

@@ -21,9 +21,12 @@ struct Radius {
   double value = 0;  // for kValue
 };
 
+// --steps converge: iterate to the fixed point.
+inline constexpr int kConverge = -1;
+
 struct MpiOptions {
   analysis::ExpertMatrix matrix = analysis::ExpertMatrix::kGateUp;
-  int steps = 1;  // 0 = converge to the fixed point
+  int steps = 1;  // power steps; kConverge: to the fixed point; 0: rows are not moved
   Radius radius;
   Retraction retraction = Retraction::kSphere;
   linalg::PrincipalOptions solver;
@@ -32,7 +35,7 @@ struct MpiOptions {
 
 // Parses "mean", "keep" or a positive number. Throws UsageError saying what was expected.
 Radius parse_radius(const std::string& s);
-// Parses a positive integer or "converge" (0). Throws UsageError.
+// Parses a non-negative integer or "converge" (kConverge). Throws UsageError.
 int parse_steps(const std::string& s);
 
 struct LayerMpiResult {
@@ -40,12 +43,15 @@ struct LayerMpiResult {
   std::vector<double> radius;                 // target norm per row
   std::vector<linalg::PrincipalResult> dirs;  // v_e of the chosen expert matrix
   int steps_done = 0;
+  bool converged = true;  // every direction solve (and a stiefel converge run) met its tolerance
 };
 
 // One layer. `ops` gives expert e's operand for opt.matrix (one expert at a time; with the sphere
 // retraction each expert is read once). With `act` the operator is A_e = C W_e^T W_e (direction
-// activations), else W_e^T W_e. Throws UsageError for the stiefel retraction with E > d,
-// BackendError on a numerical failure (e.g. a zero row after the power step).
+// activations), else W_e^T W_e. Sign (DESIGN.md §1): the direction and the row after N steps
+// are signed so that v^T C r_old >= 0 (C = I for weights), the one rule for converge and steps.
+// Throws UsageError for the stiefel retraction with E > d, BackendError on a numerical failure
+// (e.g. a zero row after the power step).
 LayerMpiResult mpi_layer(linalg::Backend& be, const analysis::RouterLayer& router,
                          const analysis::OperandSource& ops, const MpiOptions& opt,
                          const ActivationMetric* act = nullptr);

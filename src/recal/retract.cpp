@@ -20,11 +20,11 @@ Radius parse_radius(const std::string& s) {
 }
 
 int parse_steps(const std::string& s) {
-  if (s == "converge") return 0;
+  if (s == "converge") return kConverge;
   char* end = nullptr;
   const long v = std::strtol(s.c_str(), &end, 10);
-  if (s.empty() || *end != '\0' || v < 1 || v > 1000000) {
-    throw UsageError("expected a positive integer or 'converge', found '" + s + "'");
+  if (s.empty() || *end != '\0' || v < 0 || v > 1000000) {
+    throw UsageError("expected a non-negative integer or 'converge', found '" + s + "'");
   }
   return static_cast<int>(v);
 }

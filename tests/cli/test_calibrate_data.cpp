@@ -54,7 +54,7 @@ TEST_SUITE("cli") {
     }
     // Only the last MoE layer changes, so every layer's router inputs are transformers' own.
     auto r = run_cli({"calibrate", dir.string(), "-o", (tmp / "out").string(), "--data",
-                      (tmp / "data.jsonl").string(), "--layers", "1"});
+                      (tmp / "data.jsonl").string(), "--layers", "1", "--steps", "1"});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     const json log = json::parse(read_file(tmp / "out" / "router-changelog.json"));
@@ -109,7 +109,7 @@ TEST_SUITE("cli") {
       CAPTURE(fx);
       TempDir tmp;
       auto r = run_cli({"calibrate", fx.string(), "-o", (tmp / "out").string(), "--data",
-                        (testdata() / "calibration.jsonl").string()});
+                        (testdata() / "calibration.jsonl").string(), "--steps", "1"});
       INFO(r.err);
       REQUIRE(r.exit_code == 0);
       const json e = json::parse(read_file(tmp / "out" / "router-changelog.json"))["entries"][0];

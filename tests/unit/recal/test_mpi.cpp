@@ -106,7 +106,7 @@ TEST_SUITE("recal") {
     Layer l = make_layer(E, d, m, 5);
     auto be = linalg::make_backend();
     recal::MpiOptions opt;
-    opt.steps = 0;
+    opt.steps = recal::kConverge;
     opt.solver.tol = 1e-9;
     const auto res = recal::mpi_layer(*be, l.router, l.source, opt);
     for (int e = 0; e < E; ++e) {
@@ -215,9 +215,10 @@ TEST_SUITE("recal") {
   }
 
   TEST_CASE("option parsing") {
-    CHECK(recal::parse_steps("converge") == 0);
+    CHECK(recal::parse_steps("converge") == recal::kConverge);
     CHECK(recal::parse_steps("4") == 4);
-    CHECK_THROWS_AS(recal::parse_steps("0"), UsageError);
+    CHECK(recal::parse_steps("0") == 0);  // rows untouched (--refit-bias alone)
+    CHECK_THROWS_AS(recal::parse_steps("-1"), UsageError);
     CHECK_THROWS_AS(recal::parse_steps("two"), UsageError);
     CHECK(recal::parse_radius("mean").kind == recal::Radius::Kind::kMean);
     CHECK(recal::parse_radius("0.75").value == doctest::Approx(0.75));

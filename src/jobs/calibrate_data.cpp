@@ -1,0 +1,103 @@
+// calibrate --data: targets from the calibration tokens, the moves' strength (plain steps or the
+// KL budget's search), and the effect measured on the calibration tokens.
+#include "recal/calibrate_data.hpp"
+
+#include "jobs/calibrate_steps.hpp"
+#include "jobs/data.hpp"
+#include "jobs/progress.hpp"
+#include "recal/budget.hpp"
+
+namespace moerecal::jobs {
+namespace {
+
+nlohmann::json point_json(const recal::TrialPoint& p) {
+  return {
+      {"strategy", p.strategy}, {"t", p.t}, {"kl_mean", p.kl_mean}, {"maxvio_mean", p.maxvio_mean}};
+}
+
+recal::DataOptions data_options(const CalibrateRequest& r, const Context& ctx) {
+  recal::DataOptions o;
+  o.mpi = r.mpi;
+  o.activations = r.activations;
+  o.shrinkage = r.shrinkage;
+  o.centred = r.centred;
+  o.expert_memory = ctx.expert_memory;
+  o.refit_bias = r.refit_bias;
+  // Plain steps: each layer fitted to the recalibrated model's activations (sequential); a KL
+  // budget chooses the strength afterwards, so the targets are taken on the inherited model's.
+  if (r.kl_budget < 0) o.propagate = {r.alpha, 0, r.refit_bias ? 1.0 : 0.0};
+  return o;
+}
+
+// The strengths the run uses and what they do on the calibration tokens (`selection`).
+recal::Strengths choose(const CalibrateRequest& r, linalg::Backend& be, recal::TrialRunner& runner,
+                        const std::vector<recal::LayerTargets>& targets, recal::TrialResult& result,
+                        nlohmann::json& selection) {
+  const recal::TrialResult& base = runner.inherited();
+  selection = {{"maxvio_mean_inherited", base.maxvio_mean}};
+  if (r.kl_budget < 0) {
+    const recal::Strengths s{r.alpha, 0, r.refit_bias ? 1.0 : 0.0};
+    result = runner.run(recal::candidate_routers(be, targets, s, r.mpi.retraction));
+    selection.update({{"mode", "steps"},
+                      {"strengths", recal::to_json(s)},
+                      {"kl_mean", result.kl_mean},
+                      {"maxvio_mean", result.maxvio_mean}});
+    return s;
+  }
+  recal::BudgetChoice c = recal::search_budget(be, runner, targets, r.kl_budget, r.mpi.retraction);
+  nlohmann::json explored = nlohmann::json::array();
+  for (const auto& p : c.explored) explored.push_back(point_json(p));
+  selection.update({{"mode", "kl-budget"},
+                    {"kl_budget", r.kl_budget},
+                    {"strategy", c.strategy},
+                    {"t", c.point.t},
+                    {"strengths", recal::to_json(c.strengths)},
+                    {"kl_mean", c.point.kl_mean},
+                    {"maxvio_mean", c.point.maxvio_mean},
+                    {"trials", runner.trials()},
+                    {"explored", explored}});
+  result = std::move(c.result);
+  return c.strengths;
+}
+
+}  // namespace
+
+nlohmann::json calibration_json(const DataRequest& req, const Data& d) {
+  return {{"file", req.file.string()},
+          {"sha256", d.tokens.sha256},
+          {"sequences", d.tokens.records},
+          {"windows", d.windows.size()},
+          {"tokens", d.tokens.tokens},
+          {"ctx", d.tokens.ctx},
+          {"tokenizer", tokenizer_json(d.tokens)},
+          {"record_fingerprints", d.tokens.record_fingerprints}};
+}
+
+std::vector<recal::LayerOutcome> calibrate_with_data(const CalibrateRequest& r,
+                                                     const model::MoeModel& m,
+                                                     const std::vector<int>& layers,
+                                                     const Context& ctx, linalg::Backend& be,
+                                                     nlohmann::json& calibration,
+                                                     nlohmann::json& selection) {
+  const Data d = load_data(r.model, r.data, m.spec.vocab);
+  calibration = calibration_json(r.data, d);
+  std::vector<recal::LayerTargets> targets;
+  {
+    Progress progress("calibrate", d.tokens.tokens);
+    targets =
+        recal::data_targets(m, d.windows, layers, data_options(r, ctx), be, std::ref(progress));
+  }
+  recal::TrialRunner runner(m, be, d.windows, ctx.expert_memory);
+  recal::TrialResult result;
+  const recal::Strengths s = choose(r, be, runner, targets, result, selection);
+  std::vector<recal::LayerOutcome> outs;
+  for (const recal::LayerTargets& t : targets) {
+    recal::LayerOutcome o = recal::layer_outcome(be, t, s, r.mpi.retraction);
+    recal::add_data_figures(be, t, runner.inherited().loads.at(t.inherited.layer),
+                            result.loads.at(t.inherited.layer), o);
+    outs.push_back(std::move(o));
+  }
+  return outs;
+}
+
+}  // namespace moerecal::jobs

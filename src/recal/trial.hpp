@@ -1,0 +1,47 @@
+// What a candidate set of routers does on the calibration windows, against the inherited model:
+// KL(inherited || candidate) of the next-token distribution on the scored positions (as eval
+// scores them) and the expert load of every MoE layer. The inherited model runs once; each trial
+// runs the candidate once.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <vector>
+
+#include "analysis/load_stats.hpp"
+#include "engine/forward.hpp"
+#include "engine/lm_head.hpp"
+
+namespace moerecal::recal {
+
+struct TrialResult {
+  double kl_mean = 0;
+  double maxvio_mean = 0;  // over MoE layers
+  std::map<int, analysis::LoadStats> loads;
+};
+
+class TrialRunner {
+ public:
+  // Runs the inherited model over `windows` (kept by reference).
+  TrialRunner(const model::MoeModel& m, linalg::Backend& be,
+              const std::vector<std::vector<int>>& windows, std::size_t expert_memory,
+              const std::function<void(int, int)>& progress = nullptr);
+  // Candidate routers by MoE layer (others keep the checkpoint's).
+  TrialResult run(const std::map<int, engine::RouterWeights>& routers);
+  const TrialResult& inherited() const { return base_; }
+  int trials() const { return trials_; }
+
+ private:
+  TrialResult measure(const engine::ForwardOptions& base_opt, std::vector<float>& hidden);
+
+  const model::MoeModel& m_;
+  linalg::Backend& be_;
+  const std::vector<std::vector<int>>& windows_;
+  std::size_t expert_memory_;
+  engine::LmHead head_;
+  std::vector<float> base_hidden_;
+  TrialResult base_;
+  int trials_ = 0;
+};
+
+}  // namespace moerecal::recal
