@@ -11,7 +11,11 @@
     must fail that check (so it can fail). The eval runs on the calibration records put into two
     slices; (b) headless Chromium renders the page to a PNG;
 (c) the PNG has the window's size, is not blank, and shows enough pixels of the heatmap palette;
-    the same check on a copy with the heatmap <svg>s removed must fail (so it can fail).
+    the same check on a copy with the heatmap <svg>s removed must fail (so it can fail);
+(d) the calibration trade-off (the candidate's changelog selection): one table row and one plotted
+    point per strength tried, in order, equal to the JSON; the row marked chosen is the tried
+    point within the KL budget with the lowest maxvio (the selection rule, recomputed here); a
+    copy with one plotted value changed must fail.
 Needs Debian's python3-pil and chromium (tools/install-deps.sh). Exit 1 on any failure.
 """
 import argparse
@@ -147,6 +151,56 @@ def check_slices(report, page):
           "a changed value is caught")
 
 
+def tradeoff_problems(report, page):
+    sel = report.get("calibration_selection")
+    if not isinstance(sel, dict):
+        return ["the report has no calibration_selection (calibrate --data ran with a KL budget)"]
+    explored = sel["explored"]
+    tables = re.findall(r'<table class="tradeoff">(.*?)</table>', page, flags=re.S)
+    svgs = re.findall(r'<svg class="tradeoff".*?</svg>', page, flags=re.S)
+    if len(tables) != 1 or len(svgs) != 1:
+        return [f"{len(tables)} trade-off tables and {len(svgs)} plots, expected 1 and 1"]
+    problems = []
+    rows = re.findall(r"<tr([^>]*)>(.*?)</tr>", tables[0], flags=re.S)[1:]
+    circles = re.findall(r'<circle[^>]*data-key="([^"]*)" data-value="([^"]*)"', svgs[0])
+    if len(rows) != len(explored) or len(circles) != len(explored):
+        return [f"{len(rows)} rows and {len(circles)} points for {len(explored)} points tried"]
+    for i, ((attrs, row), (ckey, cval), p) in enumerate(zip(rows, circles, explored)):
+        got = [v for _, v in re.findall(r'data-key="([^"]*)" data-value="([^"]*)"', row)]
+        want = [p["t"], p["kl_mean"], p["maxvio_mean"]]
+        if len(got) != 3 or any(not math.isclose(float(g), w, rel_tol=1e-12)
+                                for g, w in zip(got, want)):
+            problems.append(f"row {i}: {got} != {want}")
+        if ckey != f"calibration_selection.explored.{i}.maxvio_mean" or \
+                not math.isclose(float(cval), p["maxvio_mean"], rel_tol=1e-12):
+            problems.append(f"point {i}: {ckey}={cval}, JSON {p['maxvio_mean']}")
+        if p["strategy"] not in html.unescape(row):
+            problems.append(f"row {i} does not name strategy {p['strategy']}")
+    feasible = [p for p in explored if p["kl_mean"] <= sel["kl_budget"]]
+    best = min(feasible, key=lambda p: (p["maxvio_mean"], p["kl_mean"])) if feasible else None
+    chosen = [i for i, (attrs, _) in enumerate(rows) if "chosen" in attrs]
+    if best is None or best["maxvio_mean"] >= sel["maxvio_mean_inherited"]:
+        if chosen:
+            problems.append(f"rows {chosen} marked chosen, but no point lowers maxvio in budget")
+    elif [explored[i] for i in chosen] != [best]:
+        problems.append(f"chosen rows {chosen}, the selection rule picks {best}")
+    return problems
+
+
+def check_tradeoff(report, page):
+    problems = tradeoff_problems(report, page)
+    if problems:
+        fail(f"trade-off: {len(problems)} problem(s):\n  " + "\n  ".join(problems[:30]))
+    key = 'data-key="calibration_selection.explored.0.maxvio_mean" data-value="'
+    at = page.find(key)
+    end = page.find('"', at + len(key))
+    if at < 0 or not tradeoff_problems(report, page[:at + len(key)] + "99.5" + page[end:]):
+        fail("the trade-off check passes with a plotted value changed; it cannot catch wrong values")
+    print(f"check_report_html: trade-off table and plot match the JSON "
+          f"({len(report['calibration_selection']['explored'])} points); the chosen point "
+          "follows the selection rule; a changed value is caught")
+
+
 def screenshot(html_path, workdir):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if not chromium:
@@ -260,6 +314,7 @@ def main():
             page = f.read()
         check_values(report, page)
         check_slices(report, page)
+        check_tradeoff(report, page)
         check_in_browser(html_path, workdir)
     print("check_report_html: OK")
 

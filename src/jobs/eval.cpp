@@ -67,9 +67,14 @@ nlohmann::json eval_report(const EvalSource& base, const EvalSource& cand, const
   r["settings"]["max_tokens"] = data.max_tokens;
   r["settings"]["threads"] = linalg::worker_threads();
   r["settings"]["expert_matrix"] = std::string(analysis::expert_matrix_name(solver.matrix));
-  // calibrate --eval-data's candidate (routers given) has no changelog of its own yet.
-  r["calibration_overlap"] =
-      cand.routers ? nlohmann::json() : candidate_overlap(cand.path, d.tokens, r["notes"]);
+  // calibrate --eval-data's candidate (routers given) has no changelog of its own yet: calibrate
+  // adds its selection itself.
+  if (cand.routers) {
+    r["calibration_overlap"] = nullptr;
+    r["calibration_selection"] = nullptr;
+  } else {
+    candidate_calibration(cand.path, d.tokens, r);
+  }
   r["gate"] = report::evaluate_gate(rules, r["metrics"], r["slices"]);
   if (!ctx.quiet) print_verdict(r, !rules.empty());
   return r;

@@ -64,12 +64,18 @@ json calibration_overlap(const json& entries, const io::TokenData& data, json& n
   return o;
 }
 
-json candidate_overlap(const std::filesystem::path& cand, const io::TokenData& data, json& notes) {
+void candidate_calibration(const std::filesystem::path& cand, const io::TokenData& data,
+                           json& report) {
+  report["calibration_overlap"] = nullptr;
+  report["calibration_selection"] = nullptr;
   try {
-    return calibration_overlap(lineage::read_changelog_entries(cand), data, notes);
+    const json entries = lineage::read_changelog_entries(cand);
+    report["calibration_overlap"] = calibration_overlap(entries, data, report["notes"]);
+    if (!entries.empty() && entries.back().contains("selection")) {
+      report["calibration_selection"] = entries.back()["selection"];
+    }
   } catch (const FormatError& e) {
-    notes.push_back(std::string("calibration overlap not checked: ") + e.what());
-    return nullptr;
+    report["notes"].push_back(std::string("calibration overlap not checked: ") + e.what());
   }
 }
 

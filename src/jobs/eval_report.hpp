@@ -32,10 +32,11 @@ struct EvalSource {
 nlohmann::json calibration_overlap(const nlohmann::json& entries, const io::TokenData& data,
                                    nlohmann::json& notes);
 
-// calibration_overlap() with the changelog of checkpoint `cand`; a malformed changelog gives a
-// note and null.
-nlohmann::json candidate_overlap(const std::filesystem::path& cand, const io::TokenData& data,
-                                 nlohmann::json& notes);
+// From the changelog of checkpoint `cand`: report["calibration_overlap"] (calibration_overlap())
+// and report["calibration_selection"] (the newest entry's "selection": the trade-off calibrate
+// explored; null without one). A malformed changelog gives a note and nulls.
+void candidate_calibration(const std::filesystem::path& cand, const io::TokenData& data,
+                           nlohmann::json& report);
 
 nlohmann::json eval_report(const EvalSource& base, const EvalSource& cand, const DataRequest& data,
                            const std::vector<report::GateRule>& rules, const SolverRequest& solver,

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "report/tradeoff.hpp"
 
 namespace moerecal::lineage {
 namespace {
@@ -47,17 +48,31 @@ std::string command_line(int argc, char** argv) {
 
 namespace {
 
+// "mpi 0.36 + shift 0.36": the strengths of the moves a layer made.
+std::string moves_cell(const nlohmann::json& layer) {
+  if (!layer.contains("moves") || !layer["moves"].is_object()) return "-";
+  const nlohmann::json& m = layer["moves"];
+  std::string out;
+  for (const char* k : {"mpi", "shift", "bias"}) {
+    if (!m.contains(k) || !m[k].is_number() || m[k].get<double>() == 0) continue;
+    std::string name = k;
+    if (name == "mpi" && m.value("per_expert", false)) name = "mpi per expert";
+    out += (out.empty() ? "" : " + ") + name + " " + fmt(m[k], 3);
+  }
+  return out.empty() ? "-" : out;
+}
+
 void layer_table(std::ostringstream& md, const nlohmann::json& layers) {
-  md << "\n| layer | changed | cos(old,new) mean/min | alignment before -> after | "
+  md << "\n| layer | changed | moves | cos(old,new) mean/min | alignment before -> after | "
         "row_cos_max before -> after | norm mean before -> after |\n"
-        "|---|---|---|---|---|---|\n";
+        "|---|---|---|---|---|---|---|\n";
   for (const auto& l : layers) {
     md << "| " << l.value("layer", 0) << " | " << (l.value("changed", false) ? "yes" : "no")
-       << " | " << fmt(l["row_cos_old_new"]["mean"]) << " / " << fmt(l["row_cos_old_new"]["min"])
-       << " | " << fmt(l["alignment"]["before"]) << " -> " << fmt(l["alignment"]["after"]) << " | "
-       << fmt(l["row_cos_max"]["before"]) << " -> " << fmt(l["row_cos_max"]["after"]) << " | "
-       << fmt(l["row_norm"]["before"]["mean"]) << " -> " << fmt(l["row_norm"]["after"]["mean"])
-       << " |\n";
+       << " | " << moves_cell(l) << " | " << fmt(l["row_cos_old_new"]["mean"]) << " / "
+       << fmt(l["row_cos_old_new"]["min"]) << " | " << fmt(l["alignment"]["before"]) << " -> "
+       << fmt(l["alignment"]["after"]) << " | " << fmt(l["row_cos_max"]["before"]) << " -> "
+       << fmt(l["row_cos_max"]["after"]) << " | " << fmt(l["row_norm"]["before"]["mean"]) << " -> "
+       << fmt(l["row_norm"]["after"]["mean"]) << " |\n";
   }
 }
 
@@ -131,6 +146,7 @@ std::string changelog_markdown(const nlohmann::json& entries) {
     if (e.contains("notes")) {
       for (const auto& n : e["notes"]) md << "- note: " << n.get<std::string>() << "\n";
     }
+    if (e.contains("selection")) md << "\n" << report::selection_markdown(e["selection"]);
     if (!e.contains("layers") || e["layers"].empty()) continue;
     layer_table(md, e["layers"]);
     if (has_load(e["layers"])) load_table(md, e["layers"]);

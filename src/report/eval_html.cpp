@@ -4,6 +4,7 @@
 #include "report/eval_format.hpp"
 #include "report/eval_render.hpp"
 #include "report/eval_svg.hpp"
+#include "report/tradeoff.hpp"
 
 namespace moerecal::report {
 namespace {
@@ -22,7 +23,7 @@ td.n{text-align:right}code{font-size:13px;word-break:break-all}
 .pass{color:#1e7e34;font-weight:bold}.fail{color:#b00020;font-weight:bold}
 .pair{display:flex;gap:24px;flex-wrap:wrap}.pair figure{margin:0}
 figcaption{font-weight:bold;margin-bottom:4px}.muted{color:#666}.meaning{color:#555;font-size:12px}
-.slices code{word-break:normal}.slices th:first-child{white-space:nowrap}
+tr.chosen td{font-weight:bold}.slices code{word-break:normal}.slices th:first-child{white-space:nowrap}
 )";
 
 std::string esc(const json& v) { return html_escape(human_value(v)); }
@@ -168,6 +169,14 @@ std::string eval_html(const json& report) {
   header(os, report);
   gate_table(os, report);
   slices_table(os, report);
+  if (const std::string t =
+          selection_html(child(report, "calibration_selection"), "calibration_selection");
+      !t.empty()) {
+    os << "<h2 id=\"tradeoff\">Calibration trade-off</h2><p class=\"muted\">The strengths "
+          "calibrate tried on its calibration tokens, with the KL and mean maxvio each reached "
+          "there (not on this report's data).</p>"
+       << t;
+  }
   figures(os, report);
   metrics_table(os, report);
   layer_table(os, report);

@@ -3,6 +3,7 @@
 
 #include "report/eval_format.hpp"
 #include "report/eval_render.hpp"
+#include "report/tradeoff.hpp"
 
 namespace moerecal::report {
 namespace {
@@ -119,6 +120,10 @@ std::string eval_markdown(const json& report) {
   md_inputs(os, report);
   md_gate(os, report);
   md_slices(os, report);
+  if (const std::string t = selection_markdown(child(report, "calibration_selection"));
+      !t.empty()) {
+    os << "## Calibration trade-off\n\n" << t << "\n";
+  }
   md_metrics(os, report);
   md_layers(os, report);
   return os.str();

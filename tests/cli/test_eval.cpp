@@ -86,8 +86,8 @@ TEST_SUITE("cli") {
       if (fx.filename().string().find("gpt-oss") != std::string::npos) continue;  // bias-driven
       CAPTURE(fx);
       TempDir tmp;
-      const auto c =
-          run_cli({"-q", "calibrate", fx.string(), "-o", (tmp / "v1").string(), "--data", kData});
+      const auto c = run_cli({"-q", "calibrate", fx.string(), "-o", (tmp / "v1").string(), "--data",
+                              kData, "--steps", "1"});
       REQUIRE(c.exit_code == 0);
       const json r = eval_json(fx, tmp / "v1");
       const json& m = r["metrics"];
