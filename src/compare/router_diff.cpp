@@ -30,6 +30,43 @@ analysis::RouterLayer layer_from_file(const io::SafetensorsFile& f, const io::Te
   return r;
 }
 
+// A router bias of a router file ([E], beside its layer's weight) into that layer.
+void bias_from_file(const io::SafetensorsFile& f, const io::TensorInfo& t, model::RouterPart part,
+                    std::map<int, analysis::RouterLayer>& layers) {
+  const std::optional<int> layer = model::layer_of(t.name);
+  auto it = layer ? layers.find(*layer) : layers.end();
+  if (it == layers.end() || t.shape.size() != 1 || !is_widenable(t.dtype) ||
+      t.shape[0] != it->second.n_experts) {
+    throw FormatError(f.path().string() + ": tensor '" + t.name +
+                      "': expected a router bias [n_experts] (F32/F16/BF16) beside its layer's " +
+                      "router weight");
+  }
+  analysis::RouterBias& b = part == model::RouterPart::kSelectionBias ? it->second.selection_bias
+                                                                      : it->second.router_bias;
+  b = {t.name, t.dtype, f.read_f32(t)};
+}
+
+std::vector<BiasDiff> diff_biases(const analysis::RouterLayer& o, const analysis::RouterLayer& n) {
+  std::vector<BiasDiff> out;
+  const std::pair<const analysis::RouterBias*, const analysis::RouterBias*> pairs[] = {
+      {&o.router_bias, &n.router_bias}, {&o.selection_bias, &n.selection_bias}};
+  for (int i = 0; i < 2; ++i) {
+    const auto [a, b] = pairs[i];
+    if (a->tensor.empty() && b->tensor.empty()) continue;
+    BiasDiff d{i == 0 ? "router" : "selection", a->tensor.empty() ? b->tensor : a->tensor,
+               a->values, b->values, std::nullopt};
+    if (a->values.size() == b->values.size()) {  // else on one side only, or of another length
+      double m = 0;
+      for (std::size_t e = 0; e < a->values.size(); ++e) {
+        m = std::max(m, std::fabs(double{b->values[e]} - a->values[e]));
+      }
+      d.max_abs_change = m;
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
 void compare_non_router(const RouterSide& a, const RouterSide& b, DiffReport& rep) {
   rep.non_router_differences = non_router_differences(*a.model, *b.model);
   rep.non_router_identical = rep.non_router_differences.empty();
@@ -42,7 +79,7 @@ LayerDiff diff_layer(const analysis::RouterLayer& o, const analysis::RouterLayer
                       "] in OLD but [" + std::to_string(n.n_experts) + ", " +
                       std::to_string(n.hidden) + "] in NEW");
   }
-  LayerDiff l{o.layer, o.tensor, 0, 0, 0, 1, {}, {}, {}};
+  LayerDiff l{o.layer, o.tensor, 0, 0, 0, 1, {}, {}, {}, {}};
   double old_sq = 0;
   const int d = o.hidden;
   for (int e = 0; e < o.n_experts; ++e) {
@@ -59,6 +96,7 @@ LayerDiff diff_layer(const analysis::RouterLayer& o, const analysis::RouterLayer
     l.cos_mean += cos / o.n_experts;
     l.cos_min = std::min(l.cos_min, cos);
   }
+  l.biases = diff_biases(o, n);
   l.frobenius = std::sqrt(l.frobenius);
   l.frobenius_rel = old_sq > 0 ? l.frobenius / std::sqrt(old_sq) : 0.0;
   return l;
@@ -81,6 +119,21 @@ void add_alignment(const model::MoeModel& m, const analysis::RouterLayer& o,
 
 nlohmann::json opt_json(const std::optional<double>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+nlohmann::json biases_json(const LayerDiff& l) {
+  const auto side = [](const std::vector<float>& v) {
+    return v.empty() ? nlohmann::json(nullptr) : analysis::value_stats(v);
+  };
+  nlohmann::json out = nlohmann::json::array();
+  for (const BiasDiff& b : l.biases) {
+    out.push_back({{"kind", b.kind},
+                   {"tensor", b.tensor},
+                   {"before", side(b.before)},
+                   {"after", side(b.after)},
+                   {"max_abs_change", opt_json(b.max_abs_change)}});
+  }
+  return out;
 }
 
 }  // namespace
@@ -121,12 +174,17 @@ RouterSide open_router_side(const fs::path& p) {
   }
   const io::SafetensorsFile f = io::SafetensorsFile::open(p);
   for (const io::TensorInfo& t : f.tensors()) {
+    if (model::router_part(t.name) != model::RouterPart::kWeight) continue;
     analysis::RouterLayer r = layer_from_file(f, t);
     if (s.layers.count(r.layer)) {
       throw FormatError(p.string() + ": tensor '" + t.name + "': a second router for layer " +
                         std::to_string(r.layer));
     }
     s.layers[r.layer] = std::move(r);
+  }
+  for (const io::TensorInfo& t : f.tensors()) {
+    const model::RouterPart part = model::router_part(t.name);
+    if (part != model::RouterPart::kWeight) bias_from_file(f, t, part, s.layers);
   }
   if (s.layers.empty()) throw FormatError(p.string() + ": no router tensors");
   return s;
@@ -175,7 +233,8 @@ nlohmann::json to_json(const DiffReport& r) {
          {"frobenius_rel", l.frobenius_rel},
          {"row_cos", {{"mean", l.cos_mean}, {"min", l.cos_min}}},
          {"alignment", {{"before", opt_json(l.align_before)}, {"after", opt_json(l.align_after)}}},
-         {"experts", experts}});
+         {"experts", experts},
+         {"biases", biases_json(l)}});
   }
   nlohmann::json j = {{"schema_version", 1},
                       {"layers", layers},

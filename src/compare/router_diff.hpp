@@ -34,6 +34,14 @@ struct ExpertDiff {
   std::optional<double> align_before, align_after;
 };
 
+// A router's own bias (gpt-oss router bias, DeepSeek-V3 selection bias), old vs new.
+struct BiasDiff {
+  std::string kind;  // "router" or "selection"
+  std::string tensor;
+  std::vector<float> before, after;      // empty on a side without it
+  std::optional<double> max_abs_change;  // max_e |new - old|; unset when the sides do not match
+};
+
 struct LayerDiff {
   int layer = 0;
   std::string tensor;
@@ -42,6 +50,7 @@ struct LayerDiff {
   double cos_mean = 0, cos_min = 0;
   std::optional<double> align_before, align_after;  // mean over experts
   std::vector<ExpertDiff> experts;
+  std::vector<BiasDiff> biases;
 };
 
 struct DiffReport {

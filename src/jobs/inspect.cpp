@@ -30,9 +30,30 @@ nlohmann::json health_json(const model::MoeModel& m, const SolverRequest& solver
   for (const analysis::RouterLayer& router : analysis::load_routers(m)) {
     const auto dirs =
         analysis::layer_directions(m, router.layer, solver.matrix, router.rows, be, solver.options);
-    layers.push_back(analysis::to_json(analysis::router_health(be, router, dirs)));
+    nlohmann::json layer = analysis::to_json(analysis::router_health(be, router, dirs));
+    nlohmann::json biases = nlohmann::json::array();
+    for (nlohmann::json b : {analysis::to_json(router.router_bias, "router"),
+                             analysis::to_json(router.selection_bias, "selection")}) {
+      if (!b.is_null()) biases.push_back(std::move(b));
+    }
+    layer["biases"] = std::move(biases);
+    layers.push_back(std::move(layer));
   }
   return layers;
+}
+
+// Block-scaled storage the checkpoint declares (quantization_config), or null.
+nlohmann::json quantization_json(const model::ModelSpec& s) {
+  if (s.fp8.block_rows > 0) {
+    return {{"format", "fp8_e4m3"},
+            {"weight_block_size", {s.fp8.block_rows, s.fp8.block_cols}},
+            {"scales", "<weight>_scale_inv (F32, one per block)"}};
+  }
+  if (s.mxfp4) {
+    return {
+        {"format", "mxfp4"}, {"block", 32}, {"scales", "<tensor>_scales (U8 exponent, 2^(s-127))"}};
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -51,6 +72,8 @@ nlohmann::json inspect(const InspectRequest& r, const Context& ctx) {
                       {"hidden_size", s.hidden},
                       {"expert_width", s.expert_width},
                       {"norm_topk_prob", s.routing.renormalize},
+                      {"routing", model::to_json(s.routing)},
+                      {"quantization", quantization_json(s)},
                       {"shared_expert_width", s.shared.width},
                       {"router_version", lineage::router_version(r.model)},
                       {"router_id", lineage::router_id(m)},

@@ -130,4 +130,22 @@ void route(const RoutingRule& r, const float* logits, int n_tokens, const float*
   }
 }
 
+nlohmann::json to_json(const RoutingRule& r) {
+  const char* group = r.group_score == GroupScore::kMax         ? "max"
+                      : r.group_score == GroupScore::kTopTwoSum ? "top2_sum"
+                                                                : "none";
+  const char* order = r.top_k_then_softmax           ? "top_k_then_softmax"
+                      : r.score == ScoreFn::kSigmoid ? "sigmoid_then_top_k"
+                                                     : "softmax_then_top_k";
+  return {{"score", r.score == ScoreFn::kSigmoid ? "sigmoid" : "softmax"},
+          {"order", order},
+          {"renormalize", r.renormalize},
+          {"n_group", r.n_group},
+          {"topk_group", r.topk_group},
+          {"group_score", group},
+          {"scaling", r.scaling},
+          {"router_bias", r.router_bias},
+          {"selection_bias", r.selection_bias}};
+}
+
 }  // namespace moerecal::model

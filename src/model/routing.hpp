@@ -4,6 +4,7 @@
 // everywhere. Pure functions, thread-safe.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <vector>
 
 namespace moerecal::model {
@@ -48,5 +49,9 @@ struct Routes {
 //   top_k_then_softmax: top-k on z + b; w = softmax over the k selected logits
 void route(const RoutingRule& rule, const float* logits, int n_tokens, const float* router_bias,
            const float* selection_bias, Routes& out);
+
+// The rule as inspect shows it: {"score", "order", "renormalize", "n_group", "topk_group",
+// "group_score", "scaling", "router_bias", "selection_bias"}.
+nlohmann::json to_json(const RoutingRule& rule);
 
 }  // namespace moerecal::model

@@ -1,5 +1,6 @@
 #include "report/text.hpp"
 
+#include <cmath>
 #include <cstdarg>
 #include <cstdio>
 
@@ -19,7 +20,8 @@ std::string format(const char* fmt, ...) {
   return s;
 }
 
-double num(const nlohmann::json& v) { return v.get<double>(); }
+// A figure of a report; null (not computed, e.g. alignment of a layer left out) prints as NaN.
+double num(const nlohmann::json& v) { return v.is_number() ? v.get<double>() : std::nan(""); }
 
 std::string opt_num(const nlohmann::json& v) {
   return v.is_number() ? format("%.5f", v.get<double>()) : std::string("-");
@@ -39,6 +41,28 @@ std::string inspect_header(const nlohmann::json& r) {
               r["payload_bytes"].get<double>() / 1048576.0, dt.c_str());
   s += format("router: version %d, id %s\n", r["router_version"].get<int>(),
               r["router_id"].get<std::string>().c_str());
+  if (const auto& q = r.value("routing", nlohmann::json()); q.is_object()) {
+    s += format("routing: %s, %s%s, scaling %g", q["score"].get<std::string>().c_str(),
+                q["order"].get<std::string>().c_str(),
+                q["renormalize"].get<bool>() ? ", renormalised" : "", num(q["scaling"]));
+    if (q["n_group"].get<int>() > 1) {
+      s += format(", groups %d (top %d by %s)", q["n_group"].get<int>(), q["topk_group"].get<int>(),
+                  q["group_score"].get<std::string>().c_str());
+    }
+    if (q["router_bias"].get<bool>()) s += ", router bias";
+    if (q["selection_bias"].get<bool>()) s += ", selection bias";
+    s += "\n";
+  }
+  if (const auto& q = r.value("quantization", nlohmann::json()); q.is_object()) {
+    s += "quantization: " + q["format"].get<std::string>();
+    if (q.contains("weight_block_size")) {
+      s += format(", %dx%d blocks", q["weight_block_size"][0].get<int>(),
+                  q["weight_block_size"][1].get<int>());
+    } else {
+      s += format(", blocks of %d", q["block"].get<int>());
+    }
+    s += ", scales " + q["scales"].get<std::string>() + "\n";
+  }
   return s;
 }
 
@@ -56,6 +80,14 @@ std::string inspect_text(const nlohmann::json& r) {
                 h["layer"].get<int>(), num(n["min"]), num(n["mean"]), num(n["max"]),
                 num(h["row_cos_max"]), num(a["mean"]), num(a["min"]),
                 h["router_tensor"].get<std::string>().c_str());
+  }
+  for (const auto& h : r["layers"]) {
+    for (const auto& b : h.value("biases", nlohmann::json::array())) {
+      s += format("%5d  %s bias %s (%s): min %.6g, mean %.6g, max %.6g\n", h["layer"].get<int>(),
+                  b["kind"].get<std::string>().c_str(), b["tensor"].get<std::string>().c_str(),
+                  b["dtype"].get<std::string>().c_str(), num(b["min"]), num(b["mean"]),
+                  num(b["max"]));
+    }
   }
   return s;
 }
@@ -82,6 +114,13 @@ std::string diff_text(const nlohmann::json& r) {
                 num(l["frobenius"]), num(l["frobenius_rel"]), num(l["row_cos"]["mean"]),
                 num(l["row_cos"]["min"]), opt_num(l["alignment"]["before"]).c_str(),
                 opt_num(l["alignment"]["after"]).c_str(), l["tensor"].get<std::string>().c_str());
+    for (const auto& b : l.value("biases", nlohmann::json::array())) {
+      s += format("%5s  %s bias %s: max |new - old| %s\n", "", b["kind"].get<std::string>().c_str(),
+                  b["tensor"].get<std::string>().c_str(),
+                  b["max_abs_change"].is_number()
+                      ? format("%.6g", b["max_abs_change"].get<double>()).c_str()
+                      : "- (on one side only)");
+    }
   }
   for (const auto& p : r["problems"]) s += "problem: " + p.get<std::string>() + "\n";
   if (r["non_router_identical"].is_boolean()) {
