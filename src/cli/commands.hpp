@@ -53,7 +53,7 @@ struct CalibrateCmd {
   double alpha = -1;      // < 0: not given (1)
   std::string kl_budget;  // a number, "none", or empty: 0.02 with --data and plain defaults
   bool refit_bias = false;
-  std::string centre = "off";
+  std::string centre = "on";
   bool force = false;
   bool dry_run = false;
   bool json = false;

@@ -53,7 +53,7 @@ struct CalibrateRequest {
   bool dry_run = false;
   bool activations = false;  // --direction activations (needs data)
   double shrinkage = 0.1;
-  bool centred = false;  // --centre: covariance instead of the second moment
+  bool centred = true;  // --centre: covariance instead of the second moment
   DataRequest data;      // file empty: data-free
   recal::MpiOptions mpi;
   double alpha = 1.0;       // fraction of the geodesic towards the MPI rows

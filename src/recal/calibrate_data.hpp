@@ -20,7 +20,7 @@ struct DataOptions {
   MpiOptions mpi;
   bool activations = true;  // --direction activations (else weights)
   double shrinkage = 0.1;
-  bool centred = false;     // covariance instead of the second moment
+  bool centred = true;      // covariance instead of the second moment
   Strengths propagate;      // the router the tokens continue with
   bool refit_bias = false;  // balancing move: the family's own bias (else the row shift)
   BalanceOptions balance;

@@ -128,26 +128,32 @@ TEST_SUITE("recal") {
     }
   }
 
-  // Oracle written from DESIGN.md §1 in double: C = (1-l) X^T X / n + l tr/d I; v_e is the top
-  // eigenvector of C W^T W, i.e. C^1/2 z with z the top right singular vector of W C^1/2 (LAPACK).
-  TEST_CASE("activation-aware directions are the top eigenvectors of C W^T W") {
+  // Oracle written from DESIGN.md §1 in double: C = (1-l) (X - mu)^T (X - mu) / n + l tr/d I
+  // (mu = 0 uncentred); v_e is the top eigenvector of C W^T W, i.e. C^1/2 z with z the top right
+  // singular vector of W C^1/2 (LAPACK).
+  void check_activation_directions(bool centred) {
+    CAPTURE(centred);
     const int E = 3, d = 20, m = 7, n = 150;
     const double lambda = 0.1;
     Layer l = make_layer(E, d, m, 11);
     std::vector<float> x = randn(std::size_t(n) * d, 99);
-    for (int t = 0; t < n; ++t)  // anisotropic inputs, so C matters
-      for (int j = 0; j < d; ++j) x[std::size_t(t) * d + j] *= 0.2f + 0.1f * j;
+    for (int t = 0; t < n; ++t)  // anisotropic inputs with a mean, so C and centring matter
+      for (int j = 0; j < d; ++j)
+        x[std::size_t(t) * d + j] = x[std::size_t(t) * d + j] * (0.2f + 0.1f * j) + 0.05f * j;
     auto be = linalg::make_backend();
-    const recal::ActivationMetric act = recal::activation_metric(*be, x.data(), n, d, lambda);
+    const recal::ActivationMetric act =
+        recal::activation_metric(*be, x.data(), n, d, lambda, centred);
     linalg::PrincipalOptions opt;
     opt.tol = 1e-10;
     const auto dirs = recal::operator_directions(*be, l.router, l.source, opt, &act);
-    std::vector<double> c(std::size_t(d) * d, 0.0);
+    std::vector<double> mu(d, 0.0), c(std::size_t(d) * d, 0.0);
+    for (int t = 0; t < n && centred; ++t)
+      for (int j = 0; j < d; ++j) mu[j] += double{x[std::size_t(t) * d + j]} / n;
     for (int t = 0; t < n; ++t)
       for (int i = 0; i < d; ++i)
         for (int j = 0; j < d; ++j)
           c[std::size_t(i) * d + j] +=
-              double{x[std::size_t(t) * d + i]} * x[std::size_t(t) * d + j] / n;
+              (x[std::size_t(t) * d + i] - mu[i]) * (x[std::size_t(t) * d + j] - mu[j]) / n;
     double tr = 0;
     for (int i = 0; i < d; ++i) tr += c[std::size_t(i) * d + i];
     for (int i = 0; i < d; ++i)
@@ -187,6 +193,11 @@ TEST_SUITE("recal") {
       CHECK(std::abs(dot) / std::sqrt(nv) >= 1 - 1e-5);
       CHECK(sign >= 0);
     }
+  }
+
+  TEST_CASE("activation-aware directions are the top eigenvectors of C W^T W, centred or not") {
+    check_activation_directions(false);
+    check_activation_directions(true);
   }
 
   TEST_CASE("stiefel retraction equals rho * U V^T of the SVD (polar factor)") {
