@@ -9,6 +9,7 @@ namespace {
 
 // The default KL budget of calibrate --data (DESIGN.md §1): what a rollout gate would accept.
 constexpr double kDefaultKlBudget = 0.02;
+constexpr double kReportTol = 1e-2;  // sin(theta) of the figures' directions without converge
 
 bool activations(const CalibrateCmd& c) {
   if (c.direction == "auto") return !c.data.file.empty();
@@ -36,6 +37,9 @@ recal::MpiOptions mpi_options(const CalibrateCmd& c) {
   o.radius = flagged("--radius", [&] { return recal::parse_radius(c.radius); });
   o.retraction =
       c.retraction == "stiefel" ? recal::Retraction::kStiefel : recal::Retraction::kSphere;
+  // N power steps never need a solve: the principal directions only feed the changelog's
+  // alignment figures, to the report precision unless --tol asks for more.
+  if (c.solver.tol <= 0 && o.steps != recal::kConverge) o.solver.tol = kReportTol;
   return o;
 }
 

@@ -24,7 +24,7 @@ struct GlobalOptions {
 
 struct SolverOptions {
   std::string expert_matrix = "gate_up";
-  double tol = 1e-6;
+  double tol = 0;  // 0: the command's default (1e-6; 1e-2 for calibrate's figures)
   int max_iter = 1000;
 };
 

@@ -25,9 +25,10 @@ void add_solver_options(CLI::App& sub, SolverOptions& opt) {
                  "Expert matrix whose principal direction is used: gate_up, gate, up or down")
       ->check(CLI::IsMember({"gate_up", "gate", "up", "down"}))
       ->capture_default_str();
-  sub.add_option("--tol", opt.tol, "Solver tolerance on sin(theta) between iterates")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  sub.add_option("--tol", opt.tol,
+                 "Solver tolerance on sin(theta) between iterates (default 1e-06; calibrate "
+                 "without --steps converge: 1e-02, the precision of its alignment figures)")
+      ->check(CLI::PositiveNumber);
   sub.add_option("--max-iter", opt.max_iter, "Solver iteration cap per expert")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -51,7 +52,7 @@ jobs::SolverRequest solver_request(const SolverOptions& s) {
   }
   jobs::SolverRequest r;
   r.matrix = *m;
-  r.options.tol = s.tol;
+  r.options.tol = s.tol > 0 ? s.tol : 1e-6;
   r.options.max_iter = s.max_iter;
   return r;
 }
