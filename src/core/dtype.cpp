@@ -2,6 +2,7 @@
 
 #include <array>
 #include <bit>
+#include <cmath>
 #include <cstring>
 
 #include "core/error.hpp"
@@ -125,6 +126,17 @@ float f8e4m3_to_f32(std::uint8_t code) {
     return t;
   }();
   return table[code];
+}
+
+void mxfp4_block_to_f32(const std::byte* block, std::uint8_t scale, float* out) {
+  static constexpr float kE2M1[16] = {0.0f,  0.5f,  1.0f,  1.5f,  2.0f,  3.0f,  4.0f,  6.0f,
+                                      -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
+  const int e = int{scale} - 127;
+  for (int k = 0; k < 16; ++k) {
+    const int byte = std::to_integer<int>(block[k]);
+    out[2 * k] = std::ldexp(kE2M1[byte & 15], e);
+    out[2 * k + 1] = std::ldexp(kE2M1[byte >> 4], e);
+  }
 }
 
 void widen_to_f32(DType t, const std::byte* src, float* dst, std::size_t n) {

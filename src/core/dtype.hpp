@@ -52,6 +52,12 @@ std::uint16_t f32_to_f16(float f);
 // FP8 e4m3fn (bias 7, no infinities, 0x7F/0xFF NaN, max 448, subnormals m * 2^-9).
 float f8e4m3_to_f32(std::uint8_t code);
 
+// One MXFP4 block: 16 bytes of E2M1 codes (sign, 2 exponent bits with bias 1, 1 mantissa bit;
+// values 0, 0.5, 1, 1.5, 2, 3, 4, 6), the low nibble of byte k element 2k and the high nibble
+// element 2k+1, each times 2^(scale - 127) (an E8M0 exponent); writes 32 floats. A product past
+// the f32 range is +-inf.
+void mxfp4_block_to_f32(const std::byte* block, std::uint8_t scale, float* out);
+
 // Row converters: n elements of `src` (little-endian bytes of dtype t) to f32 and back.
 // t must be widenable; `src`/`dst` need no alignment.
 void widen_to_f32(DType t, const std::byte* src, float* dst, std::size_t n);

@@ -49,8 +49,6 @@ void widen_fp8(const MoeModel& m, const io::TensorRef& r, int cols, int r0, int 
 // (low nibble = even element), times 2^(scale - 127).
 void widen_mxfp4(const MoeModel& m, const MatrixRef& ref, const io::TensorRef& r, int r0, int r1,
                  float* out) {
-  static constexpr float kE2M1[16] = {0.0f,  0.5f,  1.0f,  1.5f,  2.0f,  3.0f,  4.0f,  6.0f,
-                                      -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
   const auto blocks = slice_bytes(r, ref.slice);
   const auto scales = slice_bytes(m.ckpt.get(ref.scales.name), ref.slice);
   const int groups = ref.cols / 32;
@@ -58,13 +56,8 @@ void widen_mxfp4(const MoeModel& m, const MatrixRef& ref, const io::TensorRef& r
     const std::size_t row = std::size_t(i) * ref.row_step + ref.row_offset;
     float* o = out + std::size_t(i - r0) * ref.cols;
     for (int g = 0; g < groups; ++g) {
-      const int e = std::to_integer<int>(scales[row * groups + g]) - 127;
-      const std::byte* b = blocks.data() + (row * groups + g) * 16;
-      for (int k = 0; k < 16; ++k) {
-        const int byte = std::to_integer<int>(b[k]);
-        o[g * 32 + 2 * k] = std::ldexp(kE2M1[byte & 15], e);
-        o[g * 32 + 2 * k + 1] = std::ldexp(kE2M1[byte >> 4], e);
-      }
+      mxfp4_block_to_f32(blocks.data() + (row * groups + g) * 16,
+                         std::to_integer<std::uint8_t>(scales[row * groups + g]), o + g * 32);
     }
   }
 }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <random>
 
 #include "core/dtype.hpp"
@@ -141,5 +142,46 @@ TEST_SUITE("core") {
     CHECK(moerecal::f8e4m3_to_f32(0x38) == 1.0f);
     CHECK(moerecal::f8e4m3_to_f32(0x01) == std::ldexp(1.0f, -9));
     CHECK(std::signbit(moerecal::f8e4m3_to_f32(0x80)));
+  }
+
+  TEST_CASE("mxfp4_block_to_f32: all 16 nibbles x scales 0..254 against the bit fields") {
+    // E2M1: sign, 2 exponent bits (bias 1), 1 mantissa bit; exponent 0 is subnormal (m / 2).
+    const auto e2m1 = [](int code) {
+      const int sign = code >> 3, e = (code >> 1) & 3, m = code & 1;
+      const double mag = e == 0 ? m / 2.0 : (1.0 + m / 2.0) * std::ldexp(1.0, e - 1);
+      return sign ? -mag : mag;
+    };
+    for (int scale : {0, 1, 64, 126, 127, 128, 200, 253, 254}) {
+      for (int code = 0; code < 16; ++code) {
+        CAPTURE(scale);
+        CAPTURE(code);
+        std::byte block[16];  // every byte: this code in both nibbles
+        for (auto& b : block) b = std::byte(code | code << 4);
+        float out[32];
+        moerecal::mxfp4_block_to_f32(block, static_cast<std::uint8_t>(scale), out);
+        const double want = e2m1(code) * std::ldexp(1.0, scale - 127);
+        for (float got : out) {
+          if (std::abs(want) > std::numeric_limits<float>::max()) {
+            CHECK(std::isinf(got));
+            CHECK(std::signbit(got) == std::signbit(want));
+          } else {
+            CHECK(double{got} == want);  // every such product is exact in f32
+            CHECK(std::signbit(got) == (code >= 8));
+          }
+        }
+      }
+    }
+  }
+
+  TEST_CASE("mxfp4_block_to_f32: low nibble first, and the two halves of a block stay apart") {
+    std::byte block[16];
+    for (int k = 0; k < 16; ++k) block[k] = std::byte(k < 8 ? 0x71 : 0x2F);  // lo 1/F, hi 7/2
+    float out[32];
+    moerecal::mxfp4_block_to_f32(block, 128, out);  // x2
+    for (int k = 0; k < 16; ++k) {
+      CAPTURE(k);
+      CHECK(out[2 * k] == (k < 8 ? 1.0f : -12.0f));     // low nibble: 0x1 = 0.5, 0xF = -6
+      CHECK(out[2 * k + 1] == (k < 8 ? 12.0f : 2.0f));  // high nibble: 0x7 = 6, 0x2 = 1
+    }
   }
 }
