@@ -134,18 +134,28 @@ def slice_problems(report, page):
     return problems
 
 
-def check_slices(report, page):
-    problems = slice_problems(report, page)
+def fail_on(label, problems):
     if problems:
-        fail(f"slice table: {len(problems)} problem(s):\n  " + "\n  ".join(problems[:30]))
-    name = sorted(report["slices"])[-1]
-    key = f'data-key="{html.escape(f"slices.{name}.metrics.kl.mean")}" data-value="'
+        fail(f"{label}: {len(problems)} problem(s):\n  " + "\n  ".join(problems[:30]))
+
+
+def tampered(page, data_key, value):
+    """The page with the data-value of `data_key` replaced by `value` (None: no such key)."""
+    key = f'data-key="{html.escape(data_key)}" data-value="'
     at = page.find(key)
     if at < 0:
-        fail(f"no slices.{name}.metrics.kl.mean in the HTML")
+        return None
     end = page.find('"', at + len(key))
-    tampered = page[:at + len(key)] + "12345.5" + page[end:]
-    if not slice_problems(report, tampered):
+    return page[:at + len(key)] + value + page[end:]
+
+
+def check_slices(report, page):
+    fail_on("slice table", slice_problems(report, page))
+    name = sorted(report["slices"])[-1]
+    changed = tampered(page, f"slices.{name}.metrics.kl.mean", "12345.5")
+    if changed is None:
+        fail(f"no slices.{name}.metrics.kl.mean in the HTML")
+    if not slice_problems(report, changed):
         fail("the slice check passes with a slice value changed; it cannot catch wrong values")
     print(f"check_report_html: slice table matches the JSON ({len(report['slices'])} slices); "
           "a changed value is caught")
@@ -188,13 +198,9 @@ def tradeoff_problems(report, page):
 
 
 def check_tradeoff(report, page):
-    problems = tradeoff_problems(report, page)
-    if problems:
-        fail(f"trade-off: {len(problems)} problem(s):\n  " + "\n  ".join(problems[:30]))
-    key = 'data-key="calibration_selection.explored.0.maxvio_mean" data-value="'
-    at = page.find(key)
-    end = page.find('"', at + len(key))
-    if at < 0 or not tradeoff_problems(report, page[:at + len(key)] + "99.5" + page[end:]):
+    fail_on("trade-off", tradeoff_problems(report, page))
+    changed = tampered(page, "calibration_selection.explored.0.maxvio_mean", "99.5")
+    if changed is None or not tradeoff_problems(report, changed):
         fail("the trade-off check passes with a plotted value changed; it cannot catch wrong values")
     print(f"check_report_html: trade-off table and plot match the JSON "
           f"({len(report['calibration_selection']['explored'])} points); the chosen point "
