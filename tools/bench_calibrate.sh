@@ -3,9 +3,9 @@
 # against `cp -r SRC DST && sync` (the tool fsyncs its output, so the baseline syncs too) and plain
 # `cp -r`, on a generated OLMoE-shaped checkpoint (d=1024, 64 experts of width 512, bf16; 16
 # layers = 3.3 GB) with SPECTRUM powerlaw (realistic, the default) or gaussian. All four commands
-# run in one hyperfine invocation, interleaved run by run is not possible there, so each ratio
-# uses the minimum over RUNS (the least disturbed run on a shared machine). Warm page cache: a
-# warm-up `cp -r` reads the source first. Also optional peak RSS at two sizes (RSS_LAYERS="8 16").
+# run in one hyperfine invocation (each command's runs back to back) and each ratio uses the
+# minimum over RUNS (the least disturbed run on a shared machine). Warm page cache: the source is
+# read once first. Also optional peak RSS at two sizes (RSS_LAYERS="8 16").
 #   tools/bench_calibrate.sh [BUILD_DIR] [WORK]
 #   env: SPECTRUM (powerlaw|gaussian), LAYERS (16), RUNS (3), RSS_LAYERS (empty: skipped)
 # Needs hyperfine and GNU time (tools/install-bench-deps.sh).
@@ -23,7 +23,8 @@ done
 src=$(ckpt "$layers")
 du -sh "$src"
 cal="$build/moe-recal -q calibrate $src -o $work/out-cal"
-hyperfine --warmup 1 --runs "${RUNS:-3}" --export-json "$work/hyperfine-calibrate.json" \
+cat "$src"/* > /dev/null  # warm page cache
+hyperfine --runs "${RUNS:-3}" --export-json "$work/hyperfine-calibrate.json" \
   --prepare "rm -rf $work/out-cp $work/out-cal; sync" \
   "cp -r $src $work/out-cp && sync" \
   "cp -r $src $work/out-cp" \

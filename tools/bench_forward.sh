@@ -11,7 +11,7 @@
 #      whole process wall time and the PyTorch forward alone (weights load excluded).
 # Each figure is the minimum of REPS runs; the sgemm rate is the best of one measurement before
 # and one after (the machine may be shared: the least disturbed run counts).
-#   tools/bench_forward.sh [BUILD_DIR] [WORK]     (env: REPS 2, CURVE, TORCH 1)
+#   tools/bench_forward.sh [BUILD_DIR] [WORK]   (env: REPS 2, CAL_REPS (calibrate; REPS), CURVE, TORCH 1)
 set -euo pipefail
 build=${1:-build}
 work=${2:-/tmp/moe-recal-bench}
@@ -34,7 +34,9 @@ with open('$f', 'w') as f:
 g1=$("$build/tools/bench_sgemm" 2048)
 run() {  # run LAYERS TOKENS CMD -> "secs anon_rss_kib" (min secs over REPS, max RSS)
   local best="" rss=0
-  for _ in $(seq "$reps"); do
+  local n_reps=$reps
+  [ "$3" = calibrate ] && n_reps=${CAL_REPS:-$reps}
+  for _ in $(seq "$n_reps"); do
     rm -rf "$work/out"
     local args=("$3" "$work/olmoe-$1" --data "$(data "$2")")
     [ "$3" = calibrate ] && args+=(-o "$work/out")
