@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark of the forward engine on generated OLMoE-shaped checkpoints (d=1024, 64 experts of
-# width 512, top-8, bf16, Gaussian; not committed), as fractions of the machine's sgemm rate on
+# width 512, top-8, bf16; SPECTRUM gaussian (default) or powerlaw; not committed), as fractions of the machine's sgemm rate on
 # active parameters (tools/bench_model_figures.py: projections, router, top-k experts, attention
 # over the average causal context; lm_head left out):
 #   1. `perplexity` and `calibrate --data` at 4096 tokens on 8 and 16 layers: tokens/s, peak
@@ -11,15 +11,19 @@
 #      whole process wall time and the PyTorch forward alone (weights load excluded).
 # Each figure is the minimum of REPS runs; the sgemm rate is the best of one measurement before
 # and one after (the machine may be shared: the least disturbed run counts).
-#   tools/bench_forward.sh [BUILD_DIR] [WORK]   (env: REPS 2, CAL_REPS (calibrate; REPS), CURVE, TORCH 1)
+#   tools/bench_forward.sh [BUILD_DIR] [WORK]
+#   env: REPS 2, CAL_REPS (calibrate; REPS), CURVE, TORCH 1, SPECTRUM gaussian
 set -euo pipefail
 build=${1:-build}
 work=${2:-/tmp/moe-recal-bench}
 reps=${REPS:-2}
 here=$(cd "$(dirname "$0")" && pwd)
+spectrum=${SPECTRUM:-gaussian}
 mkdir -p "$work"
+ckpt() { [ "$spectrum" = gaussian ] && echo "$work/olmoe-$1" || echo "$work/olmoe-$spectrum-$1"; }
 for n in 8 16; do
-  [ -d "$work/olmoe-$n" ] || "$build/tools/bench_make_checkpoint" "$work/olmoe-$n" --layers "$n"
+  [ -d "$(ckpt "$n")" ] || "$build/tools/bench_make_checkpoint" "$(ckpt "$n")" --layers "$n" \
+    --spectrum "$spectrum"
 done
 data() {  # data TOKENS -> path of a JSONL file of TOKENS random ids in 512-token records
   local f="$work/data-$1.jsonl"
@@ -38,7 +42,7 @@ run() {  # run LAYERS TOKENS CMD -> "secs anon_rss_kib" (min secs over REPS, max
   [ "$3" = calibrate ] && n_reps=${CAL_REPS:-$reps}
   for _ in $(seq "$n_reps"); do
     rm -rf "$work/out"
-    local args=("$3" "$work/olmoe-$1" --data "$(data "$2")")
+    local args=("$3" "$(ckpt "$1")" --data "$(data "$2")")
     [ "$3" = calibrate ] && args+=(-o "$work/out")
     [ "$3" = perplexity ] && args+=(--json)
     local j s r
@@ -57,7 +61,7 @@ done
 for t in ${CURVE:-1024 16384}; do results+=("8 $t calibrate $(run 8 "$t" calibrate)"); done
 if [ "${TORCH:-1}" = 1 ]; then
   for _ in $(seq "$reps"); do
-    /usr/bin/time -v /usr/bin/python3 "$here/bench_torch_forward.py" "$work/olmoe-8" \
+    /usr/bin/time -v /usr/bin/python3 "$here/bench_torch_forward.py" "$(ckpt 8)" \
       "$(data 4096)" --threads "$(nproc)" > "$work/torch.json" 2> "$work/time.txt"
     s=$(grep "Elapsed (wall clock)" "$work/time.txt" | awk '{print $NF}' | awk -F: '{print ($1*60)+$2}')
     f=$(/usr/bin/python3 -c "import json; print(json.load(open('$work/torch.json'))['forward_s'])")
@@ -68,6 +72,6 @@ if [ "${TORCH:-1}" = 1 ]; then
 fi
 g2=$("$build/tools/bench_sgemm" 2048)
 printf '%s\n' "${results[@]}" | /usr/bin/python3 "$here/bench_forward_report.py" "$g1" "$g2" \
-  "$(/usr/bin/python3 "$here/bench_model_figures.py" "$work/olmoe-8")" \
-  "$(/usr/bin/python3 "$here/bench_model_figures.py" "$work/olmoe-16")"
+  "$(/usr/bin/python3 "$here/bench_model_figures.py" "$(ckpt 8)")" \
+  "$(/usr/bin/python3 "$here/bench_model_figures.py" "$(ckpt 16)")"
 rm -rf "$work/out"
