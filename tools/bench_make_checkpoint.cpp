@@ -95,6 +95,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string family = arg(argc, argv, "--family") ? arg(argc, argv, "--family") : "olmoe";
+  if (family != "olmoe" && family != "deepseek_v3" && family != "gpt_oss")
+    return std::fprintf(stderr, "unknown --family %s\n", family.c_str()), 2;
   const char* spec = arg(argc, argv, "--spectrum");
   const Shape s = shape_for(family, argc, argv);
   const fs::path dir = argv[1];
@@ -104,16 +106,10 @@ int main(int argc, char** argv) {
   ShardWriter w(dir, std::size_t(s.shard_mib) << 20);
   w.bf16("model.embed_tokens.weight", {s.vocab, s.hidden},
          cheap_normal(std::size_t(s.vocab) * s.hidden, g, 0.02f));
-  for (int i = 0; i < s.layers; ++i) {
-    if (family == "olmoe")
-      olmoe_layer(w, s, i, src);
-    else if (family == "deepseek_v3")
-      deepseek_layer(w, s, i, src);
-    else if (family == "gpt_oss")
-      gpt_oss_layer(w, s, i, src);
-    else
-      return std::fprintf(stderr, "unknown --family %s\n", family.c_str()), 2;
-  }
+  auto layer = family == "olmoe"         ? olmoe_layer
+               : family == "deepseek_v3" ? deepseek_layer
+                                         : gpt_oss_layer;
+  for (int i = 0; i < s.layers; ++i) layer(w, s, i, src);
   w.bf16("model.norm.weight", {s.hidden},
          family == "olmoe" ? cheap_normal(s.hidden, g, 0.02f) : norm_weight(s.hidden, g));
   w.bf16("lm_head.weight", {s.vocab, s.hidden},

@@ -82,56 +82,43 @@ inline void deepseek_layer(ShardWriter& w, const Shape& s, int i, MatrixSource& 
   fp8_ffn(w, p + "mlp.shared_experts.", s.width * s.shared, d, shared);
 }
 
+// The keys that do not depend on the shape: DeepSeek-V3's values.
+inline nlohmann::json deepseek_fixed_config() {
+  return nlohmann::json::parse(R"({
+    "architectures": ["DeepseekV3ForCausalLM"], "model_type": "deepseek_v3",
+    "max_position_embeddings": 163840, "routed_scaling_factor": 2.5, "rms_norm_eps": 1e-6,
+    "rope_theta": 10000.0,
+    "rope_scaling": {"type": "yarn", "factor": 40, "original_max_position_embeddings": 4096,
+                     "beta_fast": 32, "beta_slow": 1, "mscale": 1.0, "mscale_all_dim": 1.0},
+    "hidden_act": "silu", "tie_word_embeddings": false, "attention_bias": false,
+    "attention_dropout": 0.0, "moe_layer_freq": 1, "topk_method": "noaux_tc",
+    "scoring_func": "sigmoid", "norm_topk_prob": true, "num_nextn_predict_layers": 0,
+    "bos_token_id": 0, "eos_token_id": 1, "torch_dtype": "bfloat16",
+    "quantization_config": {"quant_method": "fp8", "fmt": "e4m3",
+                            "activation_scheme": "dynamic", "weight_block_size": [128, 128]}})");
+}
+
 inline nlohmann::json deepseek_config(const Shape& s) {
-  return {{"architectures", {"DeepseekV3ForCausalLM"}},
-          {"model_type", "deepseek_v3"},
-          {"hidden_size", s.hidden},
-          {"num_hidden_layers", s.layers},
-          {"num_attention_heads", s.heads},
-          {"num_key_value_heads", s.heads},
-          {"vocab_size", s.vocab},
-          {"max_position_embeddings", 163840},
-          {"intermediate_size", s.dense},
-          {"moe_intermediate_size", s.width},
-          {"n_routed_experts", s.experts},
-          {"n_shared_experts", s.shared},
-          {"num_experts_per_tok", s.top_k},
-          {"first_k_dense_replace", s.first_dense},
-          {"n_group", s.n_group},
-          {"topk_group", s.topk_group},
-          {"routed_scaling_factor", 2.5},
-          {"rms_norm_eps", 1e-6},
-          {"rope_theta", 10000.0},
-          {"rope_scaling",
-           {{"type", "yarn"},
-            {"factor", 40},
-            {"original_max_position_embeddings", 4096},
-            {"beta_fast", 32},
-            {"beta_slow", 1},
-            {"mscale", 1.0},
-            {"mscale_all_dim", 1.0}}},
-          {"hidden_act", "silu"},
-          {"tie_word_embeddings", false},
-          {"attention_bias", false},
-          {"attention_dropout", 0.0},
-          {"q_lora_rank", s.q_lora},
-          {"kv_lora_rank", s.kv_lora},
-          {"qk_nope_head_dim", s.nope},
-          {"qk_rope_head_dim", s.rope},
-          {"v_head_dim", s.v},
-          {"moe_layer_freq", 1},
-          {"topk_method", "noaux_tc"},
-          {"scoring_func", "sigmoid"},
-          {"norm_topk_prob", true},
-          {"num_nextn_predict_layers", 0},
-          {"bos_token_id", 0},
-          {"eos_token_id", 1},
-          {"torch_dtype", "bfloat16"},
-          {"quantization_config",
-           {{"quant_method", "fp8"},
-            {"fmt", "e4m3"},
-            {"activation_scheme", "dynamic"},
-            {"weight_block_size", {128, 128}}}}};
+  nlohmann::json c = deepseek_fixed_config();
+  c.update({{"hidden_size", s.hidden},
+            {"num_hidden_layers", s.layers},
+            {"num_attention_heads", s.heads},
+            {"num_key_value_heads", s.heads},
+            {"vocab_size", s.vocab},
+            {"intermediate_size", s.dense},
+            {"moe_intermediate_size", s.width},
+            {"n_routed_experts", s.experts},
+            {"n_shared_experts", s.shared},
+            {"num_experts_per_tok", s.top_k},
+            {"first_k_dense_replace", s.first_dense},
+            {"n_group", s.n_group},
+            {"topk_group", s.topk_group},
+            {"q_lora_rank", s.q_lora},
+            {"kv_lora_rank", s.kv_lora},
+            {"qk_nope_head_dim", s.nope},
+            {"qk_rope_head_dim", s.rope},
+            {"v_head_dim", s.v}});
+  return c;
 }
 
 // ---------------------------------------------------------------- gpt-oss (MXFP4)
@@ -195,52 +182,40 @@ inline void gpt_oss_layer(ShardWriter& w, const Shape& s, int i, MatrixSource& s
   gpt_oss_experts(w, s, p + "mlp.experts.", src);
 }
 
+// The keys that do not depend on the shape: the released gpt-oss-120b config.json's values.
+inline nlohmann::json gpt_oss_fixed_config() {
+  return nlohmann::json::parse(R"({
+    "architectures": ["GptOssForCausalLM"], "model_type": "gpt_oss", "attention_bias": true,
+    "attention_dropout": 0.0, "eos_token_id": 2, "hidden_act": "silu",
+    "initializer_range": 0.02, "max_position_embeddings": 131072,
+    "output_router_logits": false, "pad_token_id": 0, "rms_norm_eps": 1e-5,
+    "router_aux_loss_coef": 0.9, "sliding_window": 128, "swiglu_limit": 7.0,
+    "tie_word_embeddings": false, "use_cache": true, "initial_context_length": 4096,
+    "rope_theta": 150000.0, "torch_dtype": "bfloat16",
+    "rope_scaling": {"beta_fast": 32.0, "beta_slow": 1.0, "factor": 32.0,
+                     "original_max_position_embeddings": 4096, "rope_type": "yarn",
+                     "truncate": false},
+    "quantization_config": {"quant_method": "mxfp4", "modules_to_not_convert": [
+      "model.layers.*.self_attn", "model.layers.*.mlp.router", "model.embed_tokens", "lm_head"]}})");
+}
+
 inline nlohmann::json gpt_oss_config(const Shape& s) {
   nlohmann::json types = nlohmann::json::array();
   for (int i = 0; i < s.layers; ++i)
     types.push_back(i % 2 ? "full_attention" : "sliding_attention");
-  return {{"architectures", {"GptOssForCausalLM"}},
-          {"model_type", "gpt_oss"},
-          {"attention_bias", true},
-          {"attention_dropout", 0.0},
-          {"eos_token_id", 2},
-          {"head_dim", s.head_dim},
-          {"hidden_act", "silu"},
-          {"hidden_size", s.hidden},
-          {"initializer_range", 0.02},
-          {"intermediate_size", s.width},
-          {"layer_types", types},
-          {"max_position_embeddings", 131072},
-          {"num_attention_heads", s.heads},
-          {"num_experts_per_tok", s.top_k},
-          {"experts_per_token", s.top_k},
-          {"num_hidden_layers", s.layers},
-          {"num_key_value_heads", s.kv_heads},
-          {"num_local_experts", s.experts},
-          {"output_router_logits", false},
-          {"pad_token_id", 0},
-          {"rms_norm_eps", 1e-5},
-          {"router_aux_loss_coef", 0.9},
-          {"sliding_window", 128},
-          {"swiglu_limit", 7.0},
-          {"tie_word_embeddings", false},
-          {"use_cache", true},
-          {"vocab_size", s.vocab},
-          {"initial_context_length", 4096},
-          {"rope_theta", 150000.0},
-          {"torch_dtype", "bfloat16"},
-          {"rope_scaling",
-           {{"beta_fast", 32.0},
-            {"beta_slow", 1.0},
-            {"factor", 32.0},
-            {"original_max_position_embeddings", 4096},
-            {"rope_type", "yarn"},
-            {"truncate", false}}},
-          {"quantization_config",
-           {{"quant_method", "mxfp4"},
-            {"modules_to_not_convert",
-             {"model.layers.*.self_attn", "model.layers.*.mlp.router", "model.embed_tokens",
-              "lm_head"}}}}};
+  nlohmann::json c = gpt_oss_fixed_config();
+  c.update({{"head_dim", s.head_dim},
+            {"hidden_size", s.hidden},
+            {"intermediate_size", s.width},
+            {"layer_types", types},
+            {"num_attention_heads", s.heads},
+            {"num_experts_per_tok", s.top_k},
+            {"experts_per_token", s.top_k},
+            {"num_hidden_layers", s.layers},
+            {"num_key_value_heads", s.kv_heads},
+            {"num_local_experts", s.experts},
+            {"vocab_size", s.vocab}});
+  return c;
 }
 
 }  // namespace bench
