@@ -1,36 +1,50 @@
 #!/usr/bin/env bash
-# Benchmark: data-free `moe-recal calibrate` vs `cp -r` of the same checkpoint, and peak RSS at
-# two checkpoint sizes. Generates the checkpoints (not committed) under WORK (default /tmp).
+# Benchmark of data-free `moe-recal calibrate` (issue #15): default options and --steps converge
+# against `cp -r SRC DST && sync` (the tool fsyncs its output, so the baseline syncs too) and plain
+# `cp -r`, on a generated OLMoE-shaped checkpoint (d=1024, 64 experts of width 512, bf16; 16
+# layers = 3.3 GB) with SPECTRUM powerlaw (realistic, the default) or gaussian. All four commands
+# run in one hyperfine invocation (each command's runs back to back) and each ratio uses the
+# minimum over RUNS (the least disturbed run on a shared machine). Warm page cache: the source is
+# read once first. Also optional peak RSS at two sizes (RSS_LAYERS="8 16").
 #   tools/bench_calibrate.sh [BUILD_DIR] [WORK]
-# Needs hyperfine and GNU time (/usr/bin/time) from Debian.
+#   env: SPECTRUM (powerlaw|gaussian), LAYERS (16), RUNS (3), RSS_LAYERS (empty: skipped)
+# Needs hyperfine and GNU time (tools/install-bench-deps.sh).
 set -euo pipefail
 build=${1:-build}
 work=${2:-/tmp/moe-recal-bench}
-small_layers=${SMALL_LAYERS:-5}
-big_layers=${BIG_LAYERS:-10}
+spectrum=${SPECTRUM:-powerlaw}
+layers=${LAYERS:-16}
 mkdir -p "$work"
-for n in "$small_layers" "$big_layers"; do
-  [ -d "$work/olmoe-$n" ] || "$build/tools/bench_make_checkpoint" "$work/olmoe-$n" --layers "$n"
+ckpt() { echo "$work/olmoe-$spectrum-$1"; }
+for n in "$layers" ${RSS_LAYERS:-}; do
+  [ -d "$(ckpt "$n")" ] || "$build/tools/bench_make_checkpoint" "$(ckpt "$n")" --layers "$n" \
+    --spectrum "$spectrum"
 done
-big="$work/olmoe-$big_layers"
-du -sh "$work"/olmoe-*
-echo "== time: cp -r vs calibrate (warm page cache, $big) =="
-hyperfine --warmup 1 --runs "${RUNS:-3}" --export-json "$work/hyperfine.json" \
-  --prepare "rm -rf $work/out-cp $work/out-cal" \
-  "cp -r $big $work/out-cp" \
-  "$build/moe-recal -q calibrate $big -o $work/out-cal"
-python3 - "$work/hyperfine.json" <<'PY'
+src=$(ckpt "$layers")
+du -sh "$src"
+cal="$build/moe-recal -q calibrate $src -o $work/out-cal"
+cat "$src"/* > /dev/null  # warm page cache
+hyperfine --runs "${RUNS:-3}" --export-json "$work/hyperfine-calibrate.json" \
+  --prepare "rm -rf $work/out-cp $work/out-cal; sync" \
+  "cp -r $src $work/out-cp && sync" \
+  "cp -r $src $work/out-cp" \
+  "$cal" \
+  "$cal --steps converge"
+/usr/bin/python3 - "$work/hyperfine-calibrate.json" "$spectrum" <<'PY'
 import json, sys
-r = json.load(open(sys.argv[1]))["results"]
-cp, cal = r[0]["median"], r[1]["median"]
-print(f"cp -r median {cp:.3f} s, calibrate median {cal:.3f} s, ratio calibrate/cp = {cal/cp:.2f}")
+r = [min(x["times"]) for x in json.load(open(sys.argv[1]))["results"]]
+cps, cp, cal, conv = r
+print(f"{sys.argv[2]}: min seconds: cp -r && sync {cps:.2f}, cp -r {cp:.2f}, calibrate {cal:.2f}, "
+      f"calibrate --steps converge {conv:.2f}")
+print(f"calibrate / (cp -r && sync) = {cal / cps:.2f}x (target <= 1.5x); calibrate / cp -r = "
+      f"{cal / cp:.2f}x; converge / (cp -r && sync) = {conv / cps:.2f}x (target <= 4x); "
+      f"converge / default = {conv / cal:.2f}x")
 PY
-echo "== peak RSS by checkpoint size =="
-for n in "$small_layers" "$big_layers"; do
+for n in ${RSS_LAYERS:-}; do
   rm -rf "$work/out-rss"
-  /usr/bin/time -v "$build/moe-recal" -q calibrate "$work/olmoe-$n" -o "$work/out-rss" 2> "$work/time-$n.txt"
+  /usr/bin/time -v "$build/moe-recal" -q calibrate "$(ckpt "$n")" -o "$work/out-rss" 2> "$work/time-$n.txt"
   rss=$(grep "Maximum resident set size" "$work/time-$n.txt" | awk '{print $NF}')
-  size=$(du -sk "$work/olmoe-$n" | cut -f1)
+  size=$(du -sk "$(ckpt "$n")" | cut -f1)
   echo "layers $n: checkpoint $((size / 1024)) MiB, peak RSS $((rss / 1024)) MiB"
 done
 rm -rf "$work/out-cp" "$work/out-cal" "$work/out-rss"

@@ -1,41 +1,77 @@
 #!/usr/bin/env bash
-# Benchmark of the calibration pass (the layer-wise forward engine) on a generated OLMoE-shaped
-# checkpoint (d=1024, 64 experts of width 512, top-8, bf16; not committed): tokens/s of
-# `perplexity` and of `calibrate --data`, that rate as a fraction of the machine's sgemm FLOP rate
-# on active parameters, and peak RSS for 8 and 16 layers.
-#   tools/bench_forward.sh [BUILD_DIR] [WORK]      (env: TOKENS, default 4096)
+# Benchmark of the forward engine on generated OLMoE-shaped checkpoints (d=1024, 64 experts of
+# width 512, top-8, bf16; SPECTRUM gaussian (default) or powerlaw; not committed), as fractions of the machine's sgemm rate on
+# active parameters (tools/bench_model_figures.py: projections, router, top-k experts, attention
+# over the average causal context; lm_head left out):
+#   1. `perplexity` and `calibrate --data` at 4096 tokens on 8 and 16 layers: tokens/s, peak
+#      anonymous RSS (tools/bench_rss.py; the file-mapped checkpoint pages are left out);
+#   2. `calibrate --data` on 8 layers over CURVE token counts (default 1024 4096 16384);
+#   3. `perplexity` vs a PyTorch eager fp32 forward in the Hugging Face style
+#      (tools/bench_torch_forward.py, same threads, same windows) on 8 layers at 4096 tokens,
+#      whole process wall time and the PyTorch forward alone (weights load excluded).
+# Each figure is the minimum of REPS runs; the sgemm rate is the best of one measurement before
+# and one after (the machine may be shared: the least disturbed run counts).
+#   tools/bench_forward.sh [BUILD_DIR] [WORK]
+#   env: REPS 2, CAL_REPS (calibrate; REPS), CURVE, TORCH 1, SPECTRUM gaussian
 set -euo pipefail
 build=${1:-build}
 work=${2:-/tmp/moe-recal-bench}
-tokens=${TOKENS:-4096}
+reps=${REPS:-2}
+here=$(cd "$(dirname "$0")" && pwd)
+spectrum=${SPECTRUM:-gaussian}
 mkdir -p "$work"
+ckpt() { [ "$spectrum" = gaussian ] && echo "$work/olmoe-$1" || echo "$work/olmoe-$spectrum-$1"; }
 for n in 8 16; do
-  [ -d "$work/olmoe-$n" ] || "$build/tools/bench_make_checkpoint" "$work/olmoe-$n" --layers "$n"
+  [ -d "$(ckpt "$n")" ] || "$build/tools/bench_make_checkpoint" "$(ckpt "$n")" --layers "$n" \
+    --spectrum "$spectrum"
 done
-python3 - "$work/data.jsonl" "$tokens" <<'PY'
+data() {  # data TOKENS -> path of a JSONL file of TOKENS random ids in 512-token records
+  local f="$work/data-$1.jsonl"
+  [ -f "$f" ] || /usr/bin/python3 -c "
 import json, random, sys
 random.seed(1)
-with open(sys.argv[1], "w") as f:
-    for _ in range(int(sys.argv[2]) // 512):
-        f.write(json.dumps({"input_ids": [random.randrange(4096) for _ in range(512)]}) + "\n")
-PY
-gflops=$("$build/tools/bench_sgemm" 2048)
-echo "sgemm 2048^3: $gflops GFLOP/s"
-# Active FLOPs per token per layer: q,k,v,o (4 d^2) + router (E d) + k experts (3 d m), x2 for
-# multiply-add; attention scores and values over a 512 window average 2 * 2 * 256 * d.
-flops_tok=$(python3 -c "d,E,m,k=1024,64,512,8; print(2*(4*d*d+E*d+k*3*d*m)+4*256*d)")
-for n in 8 16; do
-  for cmd in perplexity calibrate; do
+with open('$f', 'w') as f:
+    for _ in range($1 // 512):
+        f.write(json.dumps({'input_ids': [random.randrange(4096) for _ in range(512)]}) + '\n')"
+  echo "$f"
+}
+g1=$("$build/tools/bench_sgemm" 2048)
+run() {  # run LAYERS TOKENS CMD -> "secs anon_rss_kib" (min secs over REPS, max RSS)
+  local best="" rss=0
+  local n_reps=$reps
+  [ "$3" = calibrate ] && n_reps=${CAL_REPS:-$reps}
+  for _ in $(seq "$n_reps"); do
     rm -rf "$work/out"
-    args=("$cmd" "$work/olmoe-$n" --data "$work/data.jsonl")
-    [ "$cmd" = calibrate ] && args+=(-o "$work/out")
-    /usr/bin/time -v "$build/moe-recal" -q "${args[@]}" > /dev/null 2> "$work/time.txt"
-    secs=$(grep "Elapsed (wall clock)" "$work/time.txt" | awk '{print $NF}' | awk -F: '{print ($1*60)+$2}')
-    rss=$(grep "Maximum resident set size" "$work/time.txt" | awk '{print $NF}')
-    python3 -c "
-n,secs,tok,fl,g,rss=$n,$secs,$tokens,$flops_tok,$gflops,$rss
-rate=tok/secs; frac=rate*fl*n/(g*1e9)
-print(f'{\"$cmd\":10s} layers {n:2d}: {secs:7.2f} s, {rate:8.0f} tok/s, {100*frac:5.1f}% of sgemm rate, peak RSS {rss/1024:.0f} MiB')"
+    local args=("$3" "$(ckpt "$1")" --data "$(data "$2")")
+    [ "$3" = calibrate ] && args+=(-o "$work/out")
+    [ "$3" = perplexity ] && args+=(--json)
+    local j s r
+    j=$(/usr/bin/python3 "$here/bench_rss.py" --stdout "$work/out-$3-$1-$2.txt" "$build/moe-recal" -q "${args[@]}")
+    s=$(/usr/bin/python3 -c "import json; print(json.loads('$j')['wall_s'])")
+    r=$(/usr/bin/python3 -c "import json; print(json.loads('$j')['anon_peak_kib'])")
+    best=$(/usr/bin/python3 -c "print(min(x for x in [$s, ${best:-1e9}]))")
+    rss=$((r > rss ? r : rss))
   done
+  echo "$best $rss"
+}
+results=()
+for n in 8 16; do
+  for cmd in perplexity calibrate; do results+=("$n 4096 $cmd $(run "$n" 4096 "$cmd")"); done
 done
+for t in ${CURVE:-1024 16384}; do results+=("8 $t calibrate $(run 8 "$t" calibrate)"); done
+if [ "${TORCH:-1}" = 1 ]; then
+  for _ in $(seq "$reps"); do
+    /usr/bin/time -v /usr/bin/python3 "$here/bench_torch_forward.py" "$(ckpt 8)" \
+      "$(data 4096)" --threads "$(nproc)" > "$work/torch.json" 2> "$work/time.txt"
+    s=$(grep "Elapsed (wall clock)" "$work/time.txt" | awk '{print $NF}' | awk -F: '{print ($1*60)+$2}')
+    f=$(/usr/bin/python3 -c "import json; print(json.load(open('$work/torch.json'))['forward_s'])")
+    results+=("8 4096 torch $s $f")
+  done
+  echo "ppl check on 8 layers, 4096 tokens: moe-recal $(cat "$work/out-perplexity-8-4096.txt")"
+  echo "  PyTorch $(cat "$work/torch.json")"
+fi
+g2=$("$build/tools/bench_sgemm" 2048)
+printf '%s\n' "${results[@]}" | /usr/bin/python3 "$here/bench_forward_report.py" "$g1" "$g2" \
+  "$(/usr/bin/python3 "$here/bench_model_figures.py" "$(ckpt 8)")" \
+  "$(/usr/bin/python3 "$here/bench_model_figures.py" "$(ckpt 16)")"
 rm -rf "$work/out"
