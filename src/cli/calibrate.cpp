@@ -55,6 +55,9 @@ CLI::App* add_calibrate(CLI::App& app, CalibrateCmd& c) {
   sub->add_option("--layers", c.layers, "MoE layers to change, e.g. 0-3,7 (default: all)");
   sub->add_flag("--force", c.force, "Replace an existing output directory");
   sub->add_flag("--dry-run", c.dry_run, "Print what would change and write nothing");
+  sub->add_flag("--no-alignment", c.no_alignment,
+                "Skip the principal-direction solves behind the alignment figures (recorded as "
+                "null): only the power steps read the experts (no effect with --steps converge)");
   sub->add_flag("--json", c.json, "Print the changelog entry as JSON instead of the table");
   add_solver_options(*sub, c.solver);
   sub->add_option("--eval-data", c.eval_data.file,

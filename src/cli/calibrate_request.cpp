@@ -40,6 +40,7 @@ recal::MpiOptions mpi_options(const CalibrateCmd& c) {
   // N power steps never need a solve: the principal directions only feed the changelog's
   // alignment figures, to the report precision unless --tol asks for more.
   if (c.solver.tol <= 0 && o.steps != recal::kConverge) o.solver.tol = kReportTol;
+  o.figures = !c.no_alignment;
   return o;
 }
 
@@ -73,6 +74,7 @@ nlohmann::json method_json(const CalibrateCmd& c, const jobs::CalibrateRequest& 
       {"alpha", r.alpha},
       {"kl_budget", r.kl_budget >= 0 ? nlohmann::json(r.kl_budget) : nlohmann::json(nullptr)},
       {"refit_bias", r.refit_bias},
+      {"alignment_figures", o.figures},
       {"solver",
        {{"method", "block power iteration + Rayleigh-Ritz"},
         {"block", o.solver.block},

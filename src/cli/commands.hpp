@@ -54,6 +54,7 @@ struct CalibrateCmd {
   std::string kl_budget;  // a number, "none", or empty: 0.02 with --data and plain defaults
   bool refit_bias = false;
   std::string centre = "on";
+  bool no_alignment = false;
   bool force = false;
   bool dry_run = false;
   bool json = false;

@@ -56,7 +56,9 @@ std::vector<int> parse_layers(const std::string& s, const model::ModelSpec& spec
 void mpi_targets(linalg::Backend& be, const analysis::OperandSource& ops, const MpiOptions& opt,
                  const ActivationMetric* act, LayerTargets& t) {
   if (opt.steps == 0) {  // rows stay: directions for the figures only
-    t.weight_dirs = analysis::principal_directions(be, t.inherited.rows, ops, opt.solver);
+    if (opt.figures) {
+      t.weight_dirs = analysis::principal_directions(be, t.inherited.rows, ops, opt.solver);
+    }
     return;
   }
   const LayerMpiResult res = mpi_layer(be, t.inherited, ops, opt, act);
@@ -64,7 +66,9 @@ void mpi_targets(linalg::Backend& be, const analysis::OperandSource& ops, const 
   t.method_dirs = res.dirs;
   t.steps_done = res.steps_done;
   t.converged = res.converged;
-  t.weight_dirs = act ? operator_directions(be, t.inherited, ops, opt.solver, nullptr) : res.dirs;
+  t.weight_dirs = act && opt.figures
+                      ? operator_directions(be, t.inherited, ops, opt.solver, nullptr)
+                      : res.dirs;
 }
 
 std::vector<LayerTargets> weight_targets(const model::MoeModel& m, const std::vector<int>& layers,

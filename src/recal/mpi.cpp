@@ -104,8 +104,10 @@ void sphere_layer(linalg::Backend& be, const RouterLayer& router, const OperandS
   be.parallel_for(router.n_experts, [&](int e, linalg::Backend& wbe) {
     ops.with(e, [&](const Blocks& blocks) {
       float* r = res.rows.data() + std::size_t(e) * d;
-      res.dirs[e] = expert_direction(wbe, blocks, router.rows.data() + std::size_t(e) * d, d,
-                                     opt.solver, act);
+      if (opt.needs_directions()) {
+        res.dirs[e] = expert_direction(wbe, blocks, router.rows.data() + std::size_t(e) * d, d,
+                                       opt.solver, act);
+      }
       if (opt.steps == kConverge) {
         for (int i = 0; i < d; ++i) r[i] = static_cast<float>(res.radius[e] * res.dirs[e].v[i]);
         return;
@@ -117,6 +119,7 @@ void sphere_layer(linalg::Backend& be, const RouterLayer& router, const OperandS
       sign_like_old(wbe, act, router.rows.data() + std::size_t(e) * d, r, d);
     });
   });
+  if (!opt.needs_directions()) res.dirs.clear();
   res.steps_done = opt.steps > 0 ? opt.steps : (res.dirs.empty() ? 0 : res.dirs[0].iterations);
   for (const auto& dir : res.dirs) res.converged = res.converged && dir.converged;
 }
@@ -125,7 +128,7 @@ void sphere_layer(linalg::Backend& be, const RouterLayer& router, const OperandS
 void stiefel_layer(linalg::Backend& be, const RouterLayer& router, const OperandSource& ops,
                    const MpiOptions& opt, const ActivationMetric* act, LayerMpiResult& res) {
   const int n = router.n_experts, d = router.hidden;
-  res.dirs = operator_directions(be, router, ops, opt.solver, act);
+  if (opt.needs_directions()) res.dirs = operator_directions(be, router, ops, opt.solver, act);
   const int cap = opt.steps == kConverge ? opt.converge_cap : opt.steps;
   for (int s = 0; s < cap; ++s) {
     const std::vector<float> before = res.rows;

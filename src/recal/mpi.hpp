@@ -31,6 +31,10 @@ struct MpiOptions {
   Retraction retraction = Retraction::kSphere;
   linalg::PrincipalOptions solver;
   int converge_cap = 1000;  // stiefel + converge: iteration cap
+  // Solve the principal directions behind the alignment figures; without them (and without
+  // converge, which needs them) only the power steps read the experts.
+  bool figures = true;
+  bool needs_directions() const { return figures || steps == kConverge; }
 };
 
 // Parses "mean", "keep" or a positive number. Throws UsageError saying what was expected.

@@ -1,6 +1,7 @@
 #include "recal/outcome.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "analysis/vectors.hpp"
 #include "core/dtype.hpp"
@@ -63,6 +64,10 @@ nlohmann::json biases_json(const LayerOutcome& o) {
   return out;
 }
 
+nlohmann::json or_null(double v) {
+  return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
+}
+
 nlohmann::json norm_json(const analysis::LayerHealth& h) {
   return {{"min", h.norm_min}, {"mean", h.norm_mean}, {"max", h.norm_max}};
 }
@@ -114,11 +119,11 @@ nlohmann::json to_json(const LayerOutcome& o) {
       {"steps", o.steps_done},
       {"moves", moves_json(o)},
       {"row_cos_old_new", {{"mean", o.old_new_cos_mean}, {"min", o.old_new_cos_min}}},
-      {"alignment",
-       {{"before", b.align_mean},
-        {"after", a.align_mean},
-        {"min_before", b.align_min},
-        {"min_after", a.align_min}}},
+      {"alignment",  // null under --no-alignment
+       {{"before", or_null(b.align_mean)},
+        {"after", or_null(a.align_mean)},
+        {"min_before", or_null(b.align_min)},
+        {"min_after", or_null(a.align_min)}}},
       {"row_norm", {{"before", norm_json(b)}, {"after", norm_json(a)}}},
       {"row_cos_max",
        {{"before", b.row_cos_max},
@@ -133,8 +138,8 @@ nlohmann::json to_json(const LayerOutcome& o) {
   if (o.has_data) {
     j["load"] = {{"before", analysis::to_json(o.load_before)},
                  {"after", analysis::to_json(o.load_after)}};
-    j["alignment_activations"] = {{"before", o.align_method_before},
-                                  {"after", o.align_method_after}};
+    j["alignment_activations"] = {{"before", or_null(o.align_method_before)},
+                                  {"after", or_null(o.align_method_after)}};
   }
   return j;
 }

@@ -98,10 +98,11 @@ std::string calibrate_text(const nlohmann::json& entry) {
                          "norm mean before->after", "cos(old,new) min");
   for (const auto& l : entry["layers"]) {
     const auto &a = l["alignment"], &c = l["row_cos_max"], &n = l["row_norm"];
-    s += format("%5d  %-7s  %9.5f -> %-9.5f  %9.5f -> %-9.5f  %9.5f -> %-9.5f  %-10.5f\n",
-                l["layer"].get<int>(), l["changed"].get<bool>() ? "yes" : "no", num(a["before"]),
-                num(a["after"]), num(c["before"]), num(c["after"]), num(n["before"]["mean"]),
-                num(n["after"]["mean"]), num(l["row_cos_old_new"]["min"]));
+    s += format("%5d  %-7s  %9s -> %-9s  %9.5f -> %-9.5f  %9.5f -> %-9.5f  %-10.5f\n",
+                l["layer"].get<int>(), l["changed"].get<bool>() ? "yes" : "no",
+                opt_num(a["before"]).c_str(), opt_num(a["after"]).c_str(), num(c["before"]),
+                num(c["after"]), num(n["before"]["mean"]), num(n["after"]["mean"]),
+                num(l["row_cos_old_new"]["min"]));
   }
   return s;
 }

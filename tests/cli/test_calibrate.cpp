@@ -181,3 +181,32 @@ TEST_SUITE("cli") {
     CHECK(!fs::exists(tmp / "x"));
   }
 }
+
+TEST_SUITE("cli") {
+  // --no-alignment skips the direction solves only: the rows written are the same bits, the
+  // alignment figures are null; with --tol given the figures are as precise as asked.
+  TEST_CASE("calibrate --no-alignment writes the same routers with null alignment figures") {
+    for (const fs::path& fx : {testdata() / "tiny-olmoe", testdata() / "tiny-deepseek-v3-fp8"}) {
+      CAPTURE(fx);
+      TempDir tmp;
+      for (const char* out : {"a", "b"}) {
+        std::vector<std::string> cmd = {"calibrate", fx.string(), "-o", (tmp / out).string()};
+        if (std::string(out) == "b") cmd.push_back("--no-alignment");
+        const CliResult r = run_cli(cmd);
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+      }
+      CHECK(read_file(tmp / "a" / "routers" / "router-v1.safetensors") ==
+            read_file(tmp / "b" / "routers" / "router-v1.safetensors"));
+      const json with = json::parse(read_file(tmp / "a" / "router-changelog.json"));
+      const json without = json::parse(read_file(tmp / "b" / "router-changelog.json"));
+      for (const json& l : without["entries"].back()["layers"]) {
+        CHECK(l["alignment"]["before"].is_null());
+        CHECK(l["alignment"]["after"].is_null());
+      }
+      for (const json& l : with["entries"].back()["layers"]) {
+        CHECK(l["alignment"]["after"].get<double>() > l["alignment"]["before"].get<double>());
+      }
+    }
+  }
+}
