@@ -368,6 +368,12 @@ def shift(header, names, delta):
     return json.dumps(header, separators=(",", ":"))
 
 
+def prefix_header(data, prefix):
+    """The file with `prefix` inserted before the header text (the length field grown to match)."""
+    (n,) = struct.unpack("<Q", data[:8])
+    return struct.pack("<Q", n + len(prefix)) + prefix + data[8:]
+
+
 def dump_with_duplicate(header):
     text = json.dumps(header, separators=(",", ":"))
     entry = json.dumps(header[ROUTER], separators=(",", ":"))
@@ -495,6 +501,12 @@ def bad_cases():
          lambda p: write_mini(p, config_edit=lambda c: c.update(hidden_size="16"))),
         ("config_missing", cfg, [], "no config.json",
          lambda p: os.remove(os.path.join(p, cfg))),
+        ("header_bom", single, [], "header starts with a UTF-8 byte-order mark",
+         lambda p: patch_file(os.path.join(p, single), lambda d: prefix_header(d, b"\xef\xbb\xbf"))),
+        ("header_leading_space", single, [], "header starts with a space",
+         lambda p: patch_file(os.path.join(p, single), lambda d: prefix_header(d, b" "))),
+        ("shape_overflow", single, [ROUTER], "router shape [2^62, 8]: element count overflows",
+         lambda p: rewrite_single(p, header_edit=lambda h: (h[ROUTER].update(shape=[1 << 62, 8]), json.dumps(h))[1])),
     ]
     return cases
 
