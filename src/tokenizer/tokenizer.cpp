@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/json_depth.hpp"
 #include "core/sha256.hpp"
 #include "core/text_file.hpp"
 #include "tokenizer/added_tokens.hpp"
@@ -31,6 +32,7 @@ struct Tokenizer::Impl {
 namespace {
 
 nlohmann::json parse_json(const std::string& text, const fs::path& p) {
+  require_json_depth(text, p.string());
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) throw FormatError(p.string() + ": not a JSON object");
   return j;
