@@ -4,12 +4,13 @@
 #include <cstdio>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/json_depth.hpp"
 #include "core/utf8.hpp"
+#include "io/header_json.hpp"
 #include "io/safetensors.hpp"
 
 namespace moerecal::io {
@@ -21,23 +22,6 @@ std::string found(const json& v) {
   std::string s = v.dump();
   if (s.size() > 60) s = s.substr(0, 57) + "...";
   return s;
-}
-
-// Parses the header JSON, recording every key that repeats inside one object.
-json parse_json(std::string_view text, std::vector<std::string>& duplicates, bool& ok) {
-  std::vector<std::set<std::string>> seen;
-  json::parser_callback_t cb = [&](int depth, json::parse_event_t ev, json& parsed) {
-    if (ev == json::parse_event_t::object_start) seen.emplace_back();
-    if (ev == json::parse_event_t::object_end && !seen.empty()) seen.pop_back();
-    if (ev == json::parse_event_t::key && !seen.empty()) {
-      const std::string k = parsed.get<std::string>();
-      if (!seen.back().insert(k).second) duplicates.push_back(k);
-    }
-    return true;
-  };
-  json j = json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/false);
-  ok = !j.is_discarded();
-  return j;
 }
 
 // How a non-empty header starts, for messages: "a UTF-8 byte-order mark", "'x'", "byte 0x20".
@@ -188,10 +172,6 @@ void parse_metadata(const json& m, const std::string& pre, Header& h,
   }
 }
 
-[[noreturn]] void throw_all(const std::vector<std::string>& problems) {
-  throw FormatError(join_problems(problems));
-}
-
 std::uint64_t read_header_len(std::span<const std::byte> file, const std::string& pre) {
   if (file.size() < 8) {
     throw FormatError(pre + "file has " + std::to_string(file.size()) +
@@ -238,10 +218,10 @@ Header parse_header(std::span<const std::byte> file, std::string_view label) {
     throw FormatError(pre + "header starts with " + leading_bytes(text) +
                       " (expected '{' right after the 8-byte length)");
   }
+  require_json_depth(text, pre + "header");
   std::vector<std::string> dups, problems;
-  bool ok = false;
-  const json j = parse_json(text, dups, ok);
-  if (!ok) throw FormatError(pre + "header is not valid JSON");
+  const json j = parse_header_json(text, dups);
+  if (j.is_discarded()) throw FormatError(pre + "header is not valid JSON");
   if (!j.is_object()) throw FormatError(pre + "header: expected a JSON object, found " + found(j));
   for (const std::string& d : dups) problems.push_back(pre + "duplicate key '" + d + "' in header");
   for (const auto& [name, e] : j.items()) {
@@ -255,12 +235,12 @@ Header parse_header(std::span<const std::byte> file, std::string_view label) {
       h.tensors.push_back(std::move(t));
     }
   }
-  if (!problems.empty()) throw_all(problems);
+  if (!problems.empty()) throw FormatError(join_problems(problems));
   std::sort(h.tensors.begin(), h.tensors.end(), [](const TensorInfo& a, const TensorInfo& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
   });
   check_tiling(h.tensors, h.data_start(), file.size() - h.data_start(), pre, problems);
-  if (!problems.empty()) throw_all(problems);
+  if (!problems.empty()) throw FormatError(join_problems(problems));
   return h;
 }
 
