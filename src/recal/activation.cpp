@@ -7,6 +7,19 @@
 #include "linalg/scaled_blocks.hpp"
 
 namespace moerecal::recal {
+namespace {
+
+// Router inputs of huge (corrupt) weights would overflow x^T x: x, or a copy scaled by a power of
+// two into `storage`. C and C^1/2 then scale by 4^-e and 2^-e; every use takes them up to scale
+// (retracted power steps, principal directions, the sign reference).
+const float* in_range(const float* x, std::size_t n, std::vector<float>& storage) {
+  const int e = linalg::range_exponent(x, n);
+  if (e == 0) return x;
+  linalg::scaled_copy(x, n, e, storage);
+  return storage.data();
+}
+
+}  // namespace
 
 ActivationMetric activation_metric(linalg::Backend& be, const float* x, int n, int d,
                                    double shrinkage) {
@@ -14,14 +27,8 @@ ActivationMetric activation_metric(linalg::Backend& be, const float* x, int n, i
     throw UsageError("shrinkage: expected a value in [0, 1], found " + std::to_string(shrinkage));
   }
   MR_ASSERT(n > 0);
-  // Router inputs of huge (corrupt) weights would overflow x^T x: scaled by a power of two first.
-  // C and C^1/2 then scale by 4^-e and 2^-e; every use takes them up to scale (retracted power
-  // steps, principal directions, the sign reference).
   std::vector<float> scaled;
-  if (const int e = linalg::range_exponent(x, std::size_t(n) * d); e != 0) {
-    linalg::scaled_copy(x, std::size_t(n) * d, e, scaled);
-    x = scaled.data();
-  }
+  x = in_range(x, std::size_t(n) * d, scaled);
   ActivationMetric a{d, std::vector<float>(std::size_t(d) * d), {}};
   be.gemm(linalg::Trans::kYes, linalg::Trans::kNo, d, d, n, 1.0f / n, x, d, x, d, 0.0f, a.c.data(),
           d);
