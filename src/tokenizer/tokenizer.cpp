@@ -59,6 +59,16 @@ const fs::path& Tokenizer::path() const { return impl_->path; }
 const std::string& Tokenizer::sha256() const { return impl_->sha256; }
 
 Tokenizer Tokenizer::load(const fs::path& model) {
+  try {
+    return load_checked(model);
+  } catch (const nlohmann::json::exception& e) {
+    // A value of an unexpected JSON type the checks above missed: still bad input, named.
+    const fs::path p = fs::is_directory(model) ? model / "tokenizer.json" : model;
+    throw FormatError(p.string() + ": a value has an unexpected JSON type (" + e.what() + ")");
+  }
+}
+
+Tokenizer Tokenizer::load_checked(const fs::path& model) {
   auto impl = std::make_unique<Impl>();
   impl->path = fs::is_directory(model) ? model / "tokenizer.json" : model;
   if (!fs::is_regular_file(impl->path)) {
