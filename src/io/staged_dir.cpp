@@ -103,8 +103,7 @@ TargetLock::TargetLock(fs::path path, const fs::path& target) : path_(std::move(
       throw UsageError(target.string() + ": another moe-recal run is writing this output (" +
                        path_.string() + " is locked); wait for it or choose another -o");
     }
-    struct stat held {
-    }, named{};
+    struct stat held = {}, named = {};
     if (::fstat(fd_, &held) == 0 && ::stat(path_.c_str(), &named) == 0 &&
         held.st_ino == named.st_ino && held.st_dev == named.st_dev) {
       return;
