@@ -12,7 +12,7 @@
 using namespace moerecal;
 
 TEST_SUITE("core") {
-  TEST_CASE("json_depth counts [ and { outside strings") {
+  TEST_CASE("json_depth counts brackets and braces outside strings") {
     CHECK(json_depth("") == 0);
     CHECK(json_depth("42") == 0);
     CHECK(json_depth(R"({"a": [1, {"b": []}]})") == 4);

@@ -13,7 +13,7 @@ using namespace moerecal::linalg;
 using moerecal::test::randn;
 
 TEST_SUITE("linalg") {
-  TEST_CASE("range_exponent: 0 inside [2^-16, 2^16], else the exponent of the largest entry") {
+  TEST_CASE("range_exponent: 0 within 2^-16 .. 2^16, else the exponent of the largest entry") {
     const std::vector<float> ordinary = {0.5f, -3.0f, 1e-3f}, zero(4, 0.0f);
     CHECK(range_exponent(ordinary.data(), ordinary.size()) == 0);
     CHECK(range_exponent(zero.data(), zero.size()) == 0);
