@@ -368,6 +368,19 @@ def shift(header, names, delta):
     return json.dumps(header, separators=(",", ":"))
 
 
+def set_flat(a, i, v):
+    """A float32 copy of `a` with flat element i set to v."""
+    a = a.astype(np.float32).copy()
+    a.reshape(-1)[i] = v
+    return a
+
+
+def prefix_header(data, prefix):
+    """The file with `prefix` inserted before the header text (the length field grown to match)."""
+    (n,) = struct.unpack("<Q", data[:8])
+    return struct.pack("<Q", n + len(prefix)) + prefix + data[8:]
+
+
 def dump_with_duplicate(header):
     text = json.dumps(header, separators=(",", ":"))
     entry = json.dumps(header[ROUTER], separators=(",", ":"))
@@ -381,6 +394,7 @@ def bad_cases():
     shard1 = "model-00001-of-00002.safetensors"
     cfg = "config.json"
     expert3 = "model.layers.0.block_sparse_moe.experts.3.w1.weight"
+    expert1_w3 = "model.layers.0.block_sparse_moe.experts.1.w3.weight"
     sh_router = "model.layers.0.mlp.gate.weight"
 
     def truncated(p):
@@ -495,6 +509,16 @@ def bad_cases():
          lambda p: write_mini(p, config_edit=lambda c: c.update(hidden_size="16"))),
         ("config_missing", cfg, [], "no config.json",
          lambda p: os.remove(os.path.join(p, cfg))),
+        ("header_bom", single, [], "header starts with a UTF-8 byte-order mark",
+         lambda p: patch_file(os.path.join(p, single), lambda d: prefix_header(d, b"\xef\xbb\xbf"))),
+        ("header_leading_space", single, [], "header starts with a space",
+         lambda p: patch_file(os.path.join(p, single), lambda d: prefix_header(d, b" "))),
+        ("inf_in_expert", single, [expert3], "+inf at element 7 of expert 3's w1",
+         lambda p: write_mini(p, tensors_edit=lambda t: [(n, set_flat(a, 7, np.inf) if n == expert3 else a) for n, a in t])),
+        ("nan_in_expert", single, [expert1_w3], "NaN at element 5 of expert 1's w3 (up)",
+         lambda p: write_mini(p, tensors_edit=lambda t: [(n, set_flat(a, 5, np.nan) if n == expert1_w3 else a) for n, a in t])),
+        ("shape_overflow", single, [ROUTER], "router shape [2^62, 8]: element count overflows",
+         lambda p: rewrite_single(p, header_edit=lambda h: (h[ROUTER].update(shape=[1 << 62, 8]), json.dumps(h))[1])),
     ]
     return cases
 

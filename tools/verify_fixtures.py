@@ -58,6 +58,8 @@ def read_safetensors(path, strict_writer=True):
         raise Bad(f"{fname}: header length {n} exceeds 100000000")
     if 8 + n > len(data):
         raise Bad(f"{fname}: header length {n} runs past the end of the {len(data)}-byte file")
+    if data[8:9] != b"{":  # the official parser's InvalidHeaderStart (BOM, leading whitespace)
+        raise Bad(f"{fname}: header starts with {data[8:11]!r}, expected '{{'")
     try:
         header = json.loads(data[8:8 + n].decode("utf-8"), object_pairs_hook=no_duplicates)
     except Bad as e:
@@ -73,7 +75,12 @@ def read_safetensors(path, strict_writer=True):
         dtype, shape, (b, e) = info["dtype"], info["shape"], info["data_offsets"]
         if dtype not in BYTES:
             raise Bad(f"{fname}: tensor {name}: unknown dtype {dtype!r}")
-        want = int(np.prod(shape, dtype=np.int64)) * BYTES[dtype]
+        numel = 1
+        for dim in shape:
+            numel *= dim
+            if numel >= 1 << 63:
+                raise Bad(f"{fname}: tensor {name}: shape {shape}: element count overflows")
+        want = numel * BYTES[dtype]
         if e - b != want:
             raise Bad(f"{fname}: tensor {name}: shape {shape} {dtype} needs {want} bytes, "
                       f"data_offsets [{b}, {e}] hold {e - b}")

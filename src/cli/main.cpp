@@ -1,5 +1,7 @@
 #include <malloc.h>
 
+#include <csignal>
+
 #include "cli/app.hpp"
 
 int main(int argc, char** argv) {
@@ -10,5 +12,9 @@ int main(int argc, char** argv) {
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   mallopt(M_ARENA_MAX, 4);
+  // Past a file size limit (ulimit -f, RLIMIT_FSIZE) the kernel kills the writer with SIGXFSZ,
+  // leaving its temporary output behind; ignored, write() fails with EFBIG instead, which ends
+  // in a clean exit 3 that removes the temporary output.
+  std::signal(SIGXFSZ, SIG_IGN);
   return moerecal::cli::run_main(argc, argv);
 }

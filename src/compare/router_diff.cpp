@@ -27,6 +27,13 @@ analysis::RouterLayer layer_from_file(const io::SafetensorsFile& f, const io::Te
   r.n_experts = static_cast<int>(t.shape[0]);
   r.hidden = static_cast<int>(t.shape[1]);
   r.rows = f.read_f32(t);
+  for (std::size_t i = 0; i < r.rows.size(); ++i) {
+    if (!std::isfinite(r.rows[i])) {
+      throw FormatError(f.path().string() + ": tensor '" + t.name + "': element " +
+                        std::to_string(i) + " is " + std::to_string(r.rows[i]) +
+                        " (expected finite router weights)");
+    }
+  }
   return r;
 }
 

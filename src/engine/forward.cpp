@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "engine/attention.hpp"
 #include "engine/ffn.hpp"
+#include "engine/finite_check.hpp"
 #include "engine/layer_weights.hpp"
 #include "engine/moe.hpp"
 #include "engine/ops.hpp"
@@ -47,8 +48,10 @@ void run_layer(const model::MoeModel& m, linalg::Backend& be, int layer,
     off += seq.size();
   }
   rms_norm(h.data(), w.post_norm.data(), x.data(), T, d, s.rms_eps);
+  require_finite_activations(m, layer, "attention outputs", x.data(), x.size());
   if (!s.is_moe_layer(layer)) {
     swiglu_add(be, w.dense, x.data(), static_cast<int>(T), d, nullptr, h.data());
+    require_finite_activations(m, layer, "MLP outputs", h.data(), h.size());
     return;
   }
   const RouterWeights* router = &w.router;
@@ -58,6 +61,7 @@ void run_layer(const model::MoeModel& m, linalg::Backend& be, int layer,
       router = r;
   }
   moe_block(be, s, w, *router, layer, x.data(), static_cast<int>(T), h.data(), opt.observer);
+  require_finite_activations(m, layer, "MoE outputs", h.data(), h.size());
 }
 
 }  // namespace

@@ -5,13 +5,16 @@
 #include <map>
 
 #include "core/error.hpp"
+#include "core/json_depth.hpp"
 #include "core/text_file.hpp"
 
 namespace moerecal::io {
 namespace fs = std::filesystem;
 
 nlohmann::json read_json_object(const fs::path& p) {
-  nlohmann::json j = nlohmann::json::parse(read_text_file(p), nullptr, /*allow_exceptions=*/false);
+  const std::string text = read_text_file(p);
+  require_json_depth(text, p.string());
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) throw FormatError(p.string() + ": not valid JSON");
   if (!j.is_object()) throw FormatError(p.string() + ": expected a JSON object");
   return j;

@@ -1,14 +1,16 @@
 // Validating safetensors reader: every rule of the reference parser (ARCHITECTURES.md §11.4) plus
 // duplicate keys. Problems are collected, then reported together.
 #include <algorithm>
-#include <cstring>
+#include <cstdio>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/json_depth.hpp"
+#include "core/utf8.hpp"
+#include "io/header_json.hpp"
 #include "io/safetensors.hpp"
 
 namespace moerecal::io {
@@ -22,39 +24,14 @@ std::string found(const json& v) {
   return s;
 }
 
-// Parses the header JSON, recording every key that repeats inside one object.
-json parse_json(std::string_view text, std::vector<std::string>& duplicates, bool& ok) {
-  std::vector<std::set<std::string>> seen;
-  json::parser_callback_t cb = [&](int depth, json::parse_event_t ev, json& parsed) {
-    if (ev == json::parse_event_t::object_start) seen.emplace_back();
-    if (ev == json::parse_event_t::object_end && !seen.empty()) seen.pop_back();
-    if (ev == json::parse_event_t::key && !seen.empty()) {
-      const std::string k = parsed.get<std::string>();
-      if (!seen.back().insert(k).second) duplicates.push_back(k);
-    }
-    return true;
-  };
-  json j = json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/false);
-  ok = !j.is_discarded();
-  return j;
-}
-
-// Structural UTF-8 check (lead byte, continuation bytes, no truncated sequence).
-bool valid_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    const std::size_t n = c < 0x80             ? 0
-                          : (c & 0xe0) == 0xc0 ? 1
-                          : (c & 0xf0) == 0xe0 ? 2
-                          : (c & 0xf8) == 0xf0 ? 3
-                                               : 4;
-    if (n == 4 || i + n >= s.size()) return false;
-    for (std::size_t k = 1; k <= n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
-    }
-    i += n + 1;
-  }
-  return true;
+// How a non-empty header starts, for messages: "a UTF-8 byte-order mark", "'x'", "byte 0x20".
+std::string leading_bytes(std::string_view text) {
+  if (text.starts_with("\xef\xbb\xbf")) return "a UTF-8 byte-order mark";
+  const auto c = static_cast<unsigned char>(text[0]);
+  if (c > 0x20 && c < 0x7f) return std::string("'") + text[0] + "'";
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "byte 0x%02x", c);
+  return buf;
 }
 
 bool read_u64(const json& v, std::uint64_t& out) {
@@ -121,14 +98,17 @@ bool parse_entry(const std::string& name, const json& e, const std::string& pre,
 // Size rule: end - begin == numel * bits / 8 with overflow checks.
 void check_size(const TensorInfo& t, const std::string& pre, std::vector<std::string>& problems) {
   const std::string at = pre + "tensor '" + t.name + "': ";
-  unsigned __int128 bits = static_cast<unsigned>(dtype_bits(t.dtype));
+  // As in the official parser the element count may not overflow, even before a 0 dimension.
+  unsigned __int128 numel = 1;
   for (std::int64_t d : t.shape) {
-    bits *= static_cast<std::uint64_t>(d);
-    if (bits > (static_cast<unsigned __int128>(1) << 100)) {
-      problems.push_back(at + "shape " + shape_string(t.shape) + " overflows");
+    numel *= static_cast<std::uint64_t>(d);
+    if (numel > std::uint64_t(std::numeric_limits<std::int64_t>::max())) {
+      problems.push_back(at + "shape " + shape_string(t.shape) +
+                         ": element count overflows 64 bits (at most 2^63 - 1 elements)");
       return;
     }
   }
+  const unsigned __int128 bits = numel * static_cast<unsigned>(dtype_bits(t.dtype));
   if (bits % 8 != 0) {
     problems.push_back(at + std::string(dtype_name(t.dtype)) + " " + shape_string(t.shape) +
                        " is not a whole number of bytes");
@@ -192,10 +172,6 @@ void parse_metadata(const json& m, const std::string& pre, Header& h,
   }
 }
 
-[[noreturn]] void throw_all(const std::vector<std::string>& problems) {
-  throw FormatError(join_problems(problems));
-}
-
 std::uint64_t read_header_len(std::span<const std::byte> file, const std::string& pre) {
   if (file.size() < 8) {
     throw FormatError(pre + "file has " + std::to_string(file.size()) +
@@ -234,11 +210,18 @@ Header parse_header(std::span<const std::byte> file, std::string_view label) {
   Header h;
   h.header_len = read_header_len(file, pre);
   const std::string_view text(reinterpret_cast<const char*>(file.data()) + 8, h.header_len);
-  if (!valid_utf8(text)) throw FormatError(pre + "header is not valid UTF-8");
+  if (const std::size_t bad = invalid_utf8_offset(text); bad != kValidUtf8) {
+    throw FormatError(pre + "header is not valid UTF-8 (header byte " + std::to_string(bad) + ")");
+  }
+  if (text.empty()) throw FormatError(pre + "header is empty (expected a JSON object)");
+  if (text[0] != '{') {  // the official parser's rule: no byte-order mark, no leading space
+    throw FormatError(pre + "header starts with " + leading_bytes(text) +
+                      " (expected '{' right after the 8-byte length)");
+  }
+  require_json_depth(text, pre + "header");
   std::vector<std::string> dups, problems;
-  bool ok = false;
-  const json j = parse_json(text, dups, ok);
-  if (!ok) throw FormatError(pre + "header is not valid JSON");
+  const json j = parse_header_json(text, dups);
+  if (j.is_discarded()) throw FormatError(pre + "header is not valid JSON");
   if (!j.is_object()) throw FormatError(pre + "header: expected a JSON object, found " + found(j));
   for (const std::string& d : dups) problems.push_back(pre + "duplicate key '" + d + "' in header");
   for (const auto& [name, e] : j.items()) {
@@ -252,12 +235,12 @@ Header parse_header(std::span<const std::byte> file, std::string_view label) {
       h.tensors.push_back(std::move(t));
     }
   }
-  if (!problems.empty()) throw_all(problems);
+  if (!problems.empty()) throw FormatError(join_problems(problems));
   std::sort(h.tensors.begin(), h.tensors.end(), [](const TensorInfo& a, const TensorInfo& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
   });
   check_tiling(h.tensors, h.data_start(), file.size() - h.data_start(), pre, problems);
-  if (!problems.empty()) throw_all(problems);
+  if (!problems.empty()) throw FormatError(join_problems(problems));
   return h;
 }
 

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,7 +19,22 @@ namespace fs = std::filesystem;
 namespace {
 
 [[noreturn]] void io_fail(const fs::path& p, const std::string& what) {
-  throw IoError(p.string() + ": " + what + ": " + std::strerror(errno));
+  const int err = errno;
+  const char* hint = err == EFBIG ? " (the file size limit, ulimit -f, was reached)"
+                     : err == ENOSPC || err == EDQUOT ? " (the disk or quota is full)"
+                     : err == EACCES || err == EROFS  ? " (the output's directory must be writable)"
+                                                      : "";
+  throw IoError(p.string() + ": " + what + ": " + std::strerror(err) + hint);
+}
+
+fs::path parent_of(const fs::path& target) {
+  return target.parent_path().empty() ? fs::path(".") : target.parent_path();
+}
+
+fs::path lock_path(const fs::path& target) {
+  std::string s = target.filename().string();
+  s.insert(s.begin(), '.');
+  return parent_of(target) / s.append(".moe-recal-lock");
 }
 
 std::string tmp_prefix(const fs::path& target) {
@@ -29,7 +45,7 @@ std::string tmp_prefix(const fs::path& target) {
 
 void remove_stale(const fs::path& target) {
   std::error_code ec;
-  const fs::path parent = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+  const fs::path parent = parent_of(target);
   for (const auto& e : fs::directory_iterator(parent, ec)) {
     if (e.path().filename().string().rfind(tmp_prefix(target), 0) == 0)
       fs::remove_all(e.path(), ec);
@@ -73,8 +89,37 @@ void copy_read_write(int in, int out, const fs::path& from, const fs::path& to) 
 
 }  // namespace
 
+TargetLock::TargetLock(fs::path path, const fs::path& target) : path_(std::move(path)) {
+  std::error_code ec;
+  fs::create_directories(path_.parent_path(), ec);
+  for (;;) {  // a lock file unlinked by its holder between our open and flock is retried
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) io_fail(path_.parent_path(), "cannot create the lock file for " + target.string());
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      ::close(fd_);
+      fd_ = -1;
+      if (err != EWOULDBLOCK) io_fail(path_, "cannot lock");
+      throw UsageError(target.string() + ": another moe-recal run is writing this output (" +
+                       path_.string() + " is locked); wait for it or choose another -o");
+    }
+    struct stat held = {}, named = {};
+    if (::fstat(fd_, &held) == 0 && ::stat(path_.c_str(), &named) == 0 &&
+        held.st_ino == named.st_ino && held.st_dev == named.st_dev) {
+      return;
+    }
+    ::close(fd_);
+  }
+}
+
+TargetLock::~TargetLock() {
+  if (fd_ < 0) return;
+  ::unlink(path_.c_str());  // while still held, so a waiting opener sees a new inode
+  ::close(fd_);
+}
+
 StagedDir::StagedDir(fs::path target, bool overwrite)
-    : target_(std::move(target)), overwrite_(overwrite) {
+    : target_(std::move(target)), lock_(lock_path(target_), target_), overwrite_(overwrite) {
   if (fs::exists(target_) && !overwrite_) {
     throw UsageError(target_.string() + ": output already exists (use --force to replace it)");
   }
@@ -82,10 +127,7 @@ StagedDir::StagedDir(fs::path target, bool overwrite)
   std::random_device rd;
   tmp_ = target_.parent_path() /
          (tmp_prefix(target_) + std::to_string(::getpid()) + "-" + std::to_string(rd() & 0xffffff));
-  std::error_code ec;
-  if (!fs::create_directories(tmp_, ec)) {
-    throw IoError(tmp_.string() + ": cannot create temporary output directory: " + ec.message());
-  }
+  if (::mkdir(tmp_.c_str(), 0755) != 0) io_fail(tmp_, "cannot create temporary output directory");
 }
 
 StagedDir::~StagedDir() {
@@ -110,8 +152,7 @@ void StagedDir::commit() {
   }
   if (::rename(tmp_.c_str(), target_.c_str()) != 0) io_fail(target_, "cannot rename into place");
   committed_ = true;
-  const fs::path parent = target_.parent_path().empty() ? fs::path(".") : target_.parent_path();
-  fsync_path(parent, true);
+  fsync_path(parent_of(target_), true);
   std::error_code ec;
   if (!aside.empty()) fs::remove_all(aside, ec);
 }

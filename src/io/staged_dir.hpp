@@ -1,7 +1,9 @@
 // Writing a directory atomically: everything goes into a hidden temporary sibling of the target,
 // which is renamed into place only by commit(). Destroying an uncommitted StagedDir removes the
 // temporary tree, so an exception leaves nothing behind; a SIGKILL leaves at most the hidden
-// ".<name>.moe-recal-tmp-*" sibling (removed by the next run), never a partial target.
+// ".<name>.moe-recal-tmp-*" sibling and ".<name>.moe-recal-lock" (both removed by the next run),
+// never a partial target. The lock (flock, held from construction to destruction) makes a second
+// writer of the same target fail at once instead of racing the first.
 #pragma once
 
 #include <cstdint>
@@ -10,10 +12,26 @@
 
 namespace moerecal::io {
 
+// An exclusive flock on `path` (created if needed) for this object's lifetime; the file is removed
+// on release. Throws UsageError naming `target` when another process holds it, IoError when the
+// file cannot be created (read-only or missing directory).
+class TargetLock {
+ public:
+  TargetLock(std::filesystem::path path, const std::filesystem::path& target);
+  TargetLock(const TargetLock&) = delete;
+  TargetLock& operator=(const TargetLock&) = delete;
+  ~TargetLock();
+
+ private:
+  std::filesystem::path path_;
+  int fd_ = -1;
+};
+
 class StagedDir {
  public:
-  // Throws UsageError when `target` exists and !overwrite; IoError when the temp dir cannot be
-  // created. Stale temporaries of earlier killed runs for the same target are removed first.
+  // Throws UsageError when `target` exists and !overwrite or another run is writing it; IoError
+  // when the lock or the temp dir cannot be created. Stale temporaries of earlier killed runs for
+  // the same target are removed first (under the lock, so never a live run's).
   StagedDir(std::filesystem::path target, bool overwrite);
   StagedDir(const StagedDir&) = delete;
   StagedDir& operator=(const StagedDir&) = delete;
@@ -28,6 +46,7 @@ class StagedDir {
 
  private:
   std::filesystem::path target_;
+  TargetLock lock_;
   std::filesystem::path tmp_;
   bool overwrite_;
   bool committed_ = false;

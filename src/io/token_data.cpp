@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/json_depth.hpp"
 #include "core/sha256.hpp"
 #include "core/utf8.hpp"
 
@@ -41,6 +42,7 @@ Record parse_line(const std::string& file, int line_no, std::size_t base, const 
   const std::string where = file + ":" + std::to_string(line_no);
   const std::string at = where + ": ";
   require_utf8(line, where, base);
+  require_json_depth(line, where);
   const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
   if (j.is_discarded()) throw FormatError(at + "not valid JSON");
   if (!j.is_object())
@@ -58,9 +60,35 @@ Record parse_line(const std::string& file, int line_no, std::size_t base, const 
           std::move(slice)};
 }
 
+[[noreturn]] void too_long(const std::string& where, const char* what) {
+  throw FormatError(where + ": " + what + " longer than " + std::to_string(kMaxRecordBytes) +
+                    " bytes (the limit for one record; split it into several)");
+}
+
+// The next line of `in` (without '\n') into `line`; false at the end. Stops reading and throws
+// as soon as the line passes kMaxRecordBytes, so a 1 GB line is never held in memory.
+bool read_line(std::istream& in, std::string& line, const std::string& where) {
+  line.clear();
+  char buf[1 << 16];
+  for (;;) {
+    in.getline(buf, sizeof buf);
+    const auto n = static_cast<std::size_t>(in.gcount());
+    if (!in.fail()) {  // ended by '\n' (counted in n) or by the end of the file
+      line.append(buf, in.eof() ? n : n - 1);
+      return true;
+    }
+    if (in.eof() || in.bad()) return !line.empty() || n > 0;  // last line, no '\n'
+    line.append(buf, n);  // the buffer filled up: the line goes on
+    in.clear();
+    if (line.size() > kMaxRecordBytes) too_long(where, "line");
+  }
+}
+
 void read_txt(const std::filesystem::path& path, std::ifstream& in, TextEncoder* encoder,
               const std::function<bool(Record&&)>& fn) {
   if (!encoder) throw FormatError(path.string() + ": a .txt file needs the model's tokenizer");
+  std::error_code ec;
+  if (std::filesystem::file_size(path, ec) > kMaxRecordBytes && !ec) too_long(path, "file");
   std::ostringstream ss;
   ss << in.rdbuf();
   fn({1, encoder->encode(ss.str(), path.string(), 0), true, ""});
@@ -87,7 +115,8 @@ void for_each_record(const std::filesystem::path& path, TextEncoder* encoder,
   std::string line;
   int line_no = 0;
   std::size_t offset = 0;  // of the line in the file
-  for (; std::getline(in, line); offset += line.size() + 1) {
+  for (; read_line(in, line, path.string() + ":" + std::to_string(line_no + 1));
+       offset += line.size() + 1) {
     ++line_no;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     if (!fn(parse_line(path.string(), line_no, offset, line, encoder))) return;

@@ -15,6 +15,10 @@
 
 namespace moerecal::io {
 
+// One record (a JSONL line, a whole .txt file) may hold at most this many bytes; a longer one is a
+// FormatError naming the file and line, found before the rest of it is read.
+inline constexpr std::size_t kMaxRecordBytes = 64u << 20;
+
 // Text -> token ids, supplied by a layer above io (the tokenizer). `where` names file and line for
 // errors; `base` is the text's byte offset in its file (for invalid UTF-8 messages).
 class TextEncoder {

@@ -22,9 +22,11 @@ std::vector<std::byte> payload_of(const io::SafetensorsFile& f, const io::Tensor
                       "model's router");
   }
   std::vector<float> v = f.read_f32(*t);
-  for (float x : v) {
-    if (!std::isfinite(x)) {
-      throw FormatError(f.path().string() + ": tensor '" + want.name + "': non-finite value");
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (!std::isfinite(v[i])) {
+      throw FormatError(f.path().string() + ": tensor '" + want.name + "': element " +
+                        std::to_string(i) + " is " + std::to_string(v[i]) +
+                        " (expected finite router weights)");
     }
   }
   if (t->dtype == want.dtype) {

@@ -1,9 +1,9 @@
 #include "lineage/router_id.hpp"
 
-#include <fstream>
-
 #include "core/error.hpp"
+#include "core/json_depth.hpp"
 #include "core/sha256.hpp"
+#include "core/text_file.hpp"
 #include "model/tensors.hpp"
 
 namespace moerecal::lineage {
@@ -25,8 +25,9 @@ std::string router_id(const model::MoeModel& m, const RouterPayloads& replaced) 
 nlohmann::json read_changelog_entries(const std::filesystem::path& dir) {
   const auto p = dir / "router-changelog.json";
   if (!std::filesystem::exists(p)) return nlohmann::json::array();
-  std::ifstream in(p);
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  const std::string text = read_text_file(p);
+  require_json_depth(text, p.string());
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("entries") || !j["entries"].is_array()) {
     throw FormatError(p.string() + ": expected a JSON object with an \"entries\" array");
   }

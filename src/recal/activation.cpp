@@ -4,8 +4,22 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "linalg/scaled_blocks.hpp"
 
 namespace moerecal::recal {
+namespace {
+
+// Router inputs of huge (corrupt) weights would overflow x^T x: x, or a copy scaled by a power of
+// two into `storage`. C and C^1/2 then scale by 4^-e and 2^-e; every use takes them up to scale
+// (retracted power steps, principal directions, the sign reference).
+const float* in_range(const float* x, std::size_t n, std::vector<float>& storage) {
+  const int e = linalg::range_exponent(x, n);
+  if (e == 0) return x;
+  linalg::scaled_copy(x, n, e, storage);
+  return storage.data();
+}
+
+}  // namespace
 
 std::vector<float> mean_row(const float* x, int n, int d) {
   std::vector<double> s(d, 0.0);
@@ -52,6 +66,8 @@ ActivationMetric activation_metric(linalg::Backend& be, const float* x, int n, i
     throw UsageError("shrinkage: expected a value in [0, 1], found " + std::to_string(shrinkage));
   }
   MR_ASSERT(n > 0);
+  std::vector<float> scaled;
+  x = in_range(x, std::size_t(n) * d, scaled);
   ActivationMetric a{d, std::vector<float>(std::size_t(d) * d), {}};
   std::vector<float> xc;
   if (centred) {  // x - mean, so a large common component does not pull every row onto it

@@ -17,7 +17,9 @@ struct ActivationMetric {
   std::vector<float> c_half;  // [d, d], symmetric
 };
 
-// x: [n, d] router inputs. Throws UsageError when shrinkage is outside [0, 1].
+// x: [n, d] router inputs. c and c_half are exact up to a power-of-two scale (x is scaled first
+// when its entries are huge or tiny), which no use depends on. Throws UsageError when shrinkage
+// is outside [0, 1].
 ActivationMetric activation_metric(linalg::Backend& be, const float* x, int n, int d,
                                    double shrinkage, bool centred = false);
 

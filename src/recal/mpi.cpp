@@ -5,6 +5,7 @@
 #include "analysis/directions.hpp"
 #include "analysis/vectors.hpp"
 #include "core/error.hpp"
+#include "linalg/scaled_blocks.hpp"
 
 namespace moerecal::recal {
 namespace {
@@ -35,6 +36,9 @@ void power_step(linalg::Backend& be, const Blocks& blocks, const ActivationMetri
                 int d, int layer, int e) {
   std::vector<float> y(d), cy(d);
   analysis::apply_operator(be, blocks, r, y.data());
+  if (!std::isfinite(norm(y.data(), d))) {  // huge weights: again, scaled (the row is retracted)
+    analysis::apply_operator(be, linalg::scale_blocks(blocks).blocks, r, y.data());
+  }
   if (act) {
     be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->c.data(), d, y.data(), 1,
             0.0f, cy.data(), 1);

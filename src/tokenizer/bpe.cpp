@@ -32,10 +32,26 @@ std::pair<std::string, std::string> merge_parts(const nlohmann::json& m, const s
   throw FormatError(at + ": expected \"A B\" or [\"A\", \"B\"], found " + m.dump());
 }
 
+// The JSON value of `key` must have one of the types `ok` accepts (or be absent / null).
+void require_type(const nlohmann::json& model, const char* key, bool (nlohmann::json::*ok)() const,
+                  const char* expected, const std::string& at) {
+  const auto it = model.find(key);
+  if (it != model.end() && !it->is_null() && !((*it).*ok)()) {
+    throw FormatError(at + "." + key + ": expected " + expected + ", found " + it->type_name());
+  }
+}
+
 void check_options(const nlohmann::json& model, const std::string& at) {
+  require_type(model, "vocab", &nlohmann::json::is_object, "an object", at);
+  require_type(model, "merges", &nlohmann::json::is_array, "a list", at);
+  require_type(model, "dropout", &nlohmann::json::is_number, "a number", at);
+  for (const char* key : {"fuse_unk", "byte_fallback", "ignore_merges"}) {
+    require_type(model, key, &nlohmann::json::is_boolean, "true or false", at);
+  }
   const nlohmann::json& dropout = model.value("dropout", nlohmann::json());
   if (!dropout.is_null() && dropout.get<double>() > 0) unsupported(at + " dropout", dropout.dump());
   for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"}) {
+    require_type(model, key, &nlohmann::json::is_string, "a string", at);
     const nlohmann::json& v = model.value(key, nlohmann::json());
     if (!v.is_null() && !v.get<std::string>().empty()) unsupported(at + " " + key, v.dump());
   }

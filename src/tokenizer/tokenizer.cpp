@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/json_depth.hpp"
 #include "core/sha256.hpp"
 #include "core/text_file.hpp"
 #include "tokenizer/added_tokens.hpp"
@@ -31,6 +32,7 @@ struct Tokenizer::Impl {
 namespace {
 
 nlohmann::json parse_json(const std::string& text, const fs::path& p) {
+  require_json_depth(text, p.string());
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) throw FormatError(p.string() + ": not a JSON object");
   return j;
@@ -57,6 +59,16 @@ const fs::path& Tokenizer::path() const { return impl_->path; }
 const std::string& Tokenizer::sha256() const { return impl_->sha256; }
 
 Tokenizer Tokenizer::load(const fs::path& model) {
+  try {
+    return load_checked(model);
+  } catch (const nlohmann::json::exception& e) {
+    // A value of an unexpected JSON type the checks above missed: still bad input, named.
+    const fs::path p = fs::is_directory(model) ? model / "tokenizer.json" : model;
+    throw FormatError(p.string() + ": a value has an unexpected JSON type (" + e.what() + ")");
+  }
+}
+
+Tokenizer Tokenizer::load_checked(const fs::path& model) {
   auto impl = std::make_unique<Impl>();
   impl->path = fs::is_directory(model) ? model / "tokenizer.json" : model;
   if (!fs::is_regular_file(impl->path)) {

@@ -35,6 +35,7 @@ class Tokenizer {
  private:
   struct Impl;
   explicit Tokenizer(std::unique_ptr<Impl> impl);
+  static Tokenizer load_checked(const std::filesystem::path& model);
   std::unique_ptr<Impl> impl_;
 };
 

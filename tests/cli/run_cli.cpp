@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <sstream>
 
@@ -28,7 +29,7 @@ std::string slurp(const std::filesystem::path& p) {
 std::filesystem::path testdata() { return MR_TESTDATA_DIR; }
 
 CliResult run_cli(const std::vector<std::string>& args) {
-  static int counter = 0;
+  static std::atomic<int> counter{0};  // tests may run the binary from several threads
   const auto base = std::filesystem::temp_directory_path() /
                     ("mr-cli-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
   const std::string out_path = base.string() + ".out", err_path = base.string() + ".err";

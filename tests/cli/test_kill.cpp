@@ -21,9 +21,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-pid_t spawn_calibrate(const fs::path& in, const fs::path& out) {
-  std::vector<std::string> args = {MR_BINARY, "-q",         "calibrate", in.string(),
-                                   "-o",      out.string(), "--steps",   "converge"};
+pid_t spawn_cli(std::vector<std::string> args) {
+  args.insert(args.begin(), MR_BINARY);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -35,6 +34,15 @@ pid_t spawn_calibrate(const fs::path& in, const fs::path& out) {
   posix_spawn(&pid, MR_BINARY, &fa, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
   return pid;
+}
+
+// Only what a killed run may leave next to OUT: its hidden staging directory and its lock file.
+void check_only_leftovers(const fs::path& dir) {
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    CAPTURE(name);
+    CHECK((name.rfind(".out.moe-recal-tmp-", 0) == 0 || name == ".out.moe-recal-lock"));
+  }
 }
 
 }  // namespace
@@ -57,7 +65,8 @@ TEST_SUITE("cli") {
     std::uniform_int_distribution<long> when(0, us + us / 5);
     int completed = 0, absent = 0;
     for (int i = 0; i < 40; ++i) {
-      const pid_t pid = spawn_calibrate(fx, out);
+      const pid_t pid =
+          spawn_cli({"-q", "calibrate", fx.string(), "-o", out.string(), "--steps", "converge"});
       REQUIRE(pid > 0);
       std::this_thread::sleep_for(std::chrono::microseconds(when(g)));
       kill(pid, SIGKILL);
@@ -73,15 +82,54 @@ TEST_SUITE("cli") {
       } else {
         ++absent;
       }
-      for (const auto& e : fs::directory_iterator(tmp.path())) {
-        // only hidden staging directories of killed runs may remain next to OUT
-        CHECK(e.path().filename().string().rfind(".out.moe-recal-tmp-", 0) == 0);
-      }
+      check_only_leftovers(tmp.path());
     }
     MESSAGE("completed " << completed << ", absent " << absent);
     CHECK(tree_fingerprint(fx) == input_fp);
     // A later run cleans up stale staging directories.
     REQUIRE(run_cli({"-q", "calibrate", fx.string(), "-o", out.string()}).exit_code == 0);
+    for (const auto& e : fs::directory_iterator(tmp.path())) CHECK(e.path().filename() == "out");
+  }
+
+  TEST_CASE("killing apply at random points leaves no partial output") {
+    const fs::path fx = testdata() / "tiny-olmoe";
+    TempDir src, tmp;
+    REQUIRE(run_cli({"-q", "calibrate", fx.string(), "-o", (src / "cal").string()}).exit_code == 0);
+    const fs::path router = src / "cal" / "routers" / "router-v1.safetensors";
+    const std::string input_fp = tree_fingerprint(fx), router_fp = tree_fingerprint(src / "cal");
+    const fs::path out = tmp / "out";
+    const auto t0 = std::chrono::steady_clock::now();
+    REQUIRE(run_cli({"-q", "apply", fx.string(), router.string(), "-o", out.string()}).exit_code ==
+            0);
+    const auto full = std::chrono::steady_clock::now() - t0;
+    const json reference = run_json({"inspect", "--json", out.string()});
+    fs::remove_all(out);
+    std::mt19937 g(11);
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(full).count();
+    std::uniform_int_distribution<long> when(0, us + us / 5);
+    int completed = 0, absent = 0;
+    for (int i = 0; i < 25; ++i) {
+      const pid_t pid =
+          spawn_cli({"-q", "apply", fx.string(), router.string(), "-o", out.string()});
+      REQUIRE(pid > 0);
+      std::this_thread::sleep_for(std::chrono::microseconds(when(g)));
+      kill(pid, SIGKILL);
+      int status = 0;
+      waitpid(pid, &status, 0);
+      if (fs::exists(out)) {
+        ++completed;
+        CHECK(run_json({"inspect", "--json", out.string()})["router_id"] == reference["router_id"]);
+        fs::remove_all(out);
+      } else {
+        ++absent;
+      }
+      check_only_leftovers(tmp.path());
+    }
+    MESSAGE("apply: completed " << completed << ", absent " << absent);
+    CHECK(tree_fingerprint(fx) == input_fp);
+    CHECK(tree_fingerprint(src / "cal") == router_fp);
+    REQUIRE(run_cli({"-q", "apply", fx.string(), router.string(), "-o", out.string()}).exit_code ==
+            0);
     for (const auto& e : fs::directory_iterator(tmp.path())) CHECK(e.path().filename() == "out");
   }
 }

@@ -2,6 +2,8 @@
 // are worked out by hand below.
 #include <doctest/doctest.h>
 
+#include <tuple>
+
 #include "core/error.hpp"
 #include "tok_fixture.hpp"
 
@@ -46,6 +48,40 @@ TEST_SUITE("tokenizer") {
     CHECK(TokDir(j).load().encode("abb") == V{0, 4});
     j["model"]["ignore_merges"] = true;
     CHECK(TokDir(j).load().encode("abb") == V{3});
+  }
+
+  TEST_CASE("values of the wrong JSON type are FormatErrors naming the key (fuzz finding)") {
+    // fuzz_tokenizer: "merges": "NFKC" reached json::operator[] on a string (type_error 305,
+    // exit 3 from the CLI); every such value is now exit 2 naming file and key.
+    const auto message = [](const nlohmann::json& j) -> std::string {
+      try {
+        TokDir(j).load();
+      } catch (const moerecal::FormatError& e) {
+        return e.what();
+      }
+      return "no error";
+    };
+    const nlohmann::json vocab = {{"a", 0}};
+    for (auto [key, value, expect] :
+         {std::tuple{"merges", nlohmann::json("NFKC"),
+                     "model.merges: expected a list, found string"},
+          std::tuple{"vocab", nlohmann::json(3), "model.vocab: expected an object, found number"},
+          std::tuple{"dropout", nlohmann::json("x"), "model.dropout: expected a number"},
+          std::tuple{"fuse_unk", nlohmann::json("yes"), "model.fuse_unk: expected true or false"},
+          std::tuple{"end_of_word_suffix", nlohmann::json(1), "suffix: expected a string"}}) {
+      CAPTURE(key);
+      nlohmann::json j = bpe_json(vocab, nlohmann::json::array());
+      j["model"][key] = value;
+      const std::string m = message(j);
+      CHECK(m.find("tokenizer.json: model.") != std::string::npos);
+      CHECK(m.find(expect) != std::string::npos);
+    }
+    // A wrong type deeper in the pipeline is caught at load and still names the file.
+    nlohmann::json j = bpe_json(vocab, nlohmann::json::array());
+    j["added_tokens"] = {{{"id", "zero"}, {"content", "a"}}};
+    const std::string m = message(j);
+    CHECK(m.find("tokenizer.json") != std::string::npos);
+    CHECK(m != "no error");
   }
 
   TEST_CASE("unsupported model features are errors naming the feature") {

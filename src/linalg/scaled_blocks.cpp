@@ -1,0 +1,70 @@
+#include "linalg/scaled_blocks.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace moerecal::linalg {
+namespace {
+
+float max_abs(const float* v, std::size_t n) {
+  float amax = 0.0f;
+  for (std::size_t i = 0; i < n; ++i) amax = std::max(amax, std::abs(v[i]));
+  return amax;
+}
+
+int exponent_for(float amax) {
+  if (amax == 0.0f || !std::isfinite(amax)) return 0;
+  int e = 0;
+  std::frexp(amax, &e);  // amax = m * 2^e, m in [0.5, 1)
+  return e > kScaleRange || e < -kScaleRange ? e : 0;
+}
+
+}  // namespace
+
+int range_exponent(const float* v, std::size_t n) { return exponent_for(max_abs(v, n)); }
+
+void scaled_copy(const float* v, std::size_t n, int e, std::vector<float>& out) {
+  out.resize(n);
+  for (std::size_t i = 0; i < n; ++i) out[i] = std::ldexp(v[i], -e);
+}
+
+ScaledBlocks scale_blocks(const std::vector<MatrixBlock>& blocks) {
+  ScaledBlocks s;
+  s.blocks = blocks;
+  float amax = 0.0f;
+  for (const MatrixBlock& b : blocks) {
+    amax = std::max(amax, max_abs(b.data, std::size_t(b.rows) * b.cols));
+  }
+  s.exponent = exponent_for(amax);
+  if (s.exponent == 0) return s;
+  s.storage.resize(blocks.size());
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    scaled_copy(blocks[i].data, std::size_t(blocks[i].rows) * blocks[i].cols, s.exponent,
+                s.storage[i]);
+    s.blocks[i].data = s.storage[i].data();
+  }
+  return s;
+}
+
+PrincipalResult principal_direction(Backend& be, const std::vector<MatrixBlock>& blocks,
+                                    const float* sign_ref, const PrincipalOptions& opt,
+                                    const float* metric) {
+  const ScaledBlocks s = scale_blocks(blocks);
+  int metric_exponent = 0;
+  std::vector<float> metric_copy;
+  if (metric != nullptr) {
+    const std::size_t n = std::size_t(blocks[0].cols) * blocks[0].cols;
+    metric_exponent = range_exponent(metric, n);
+    if (metric_exponent != 0) {
+      scaled_copy(metric, n, metric_exponent, metric_copy);
+      metric = metric_copy.data();
+    }
+  }
+  PrincipalResult r = principal_direction_unscaled(be, s.blocks, sign_ref, opt, metric);
+  // A = sum op(W)^T op(W) scales by 2^-2e, M A M by 2^-2m more: singular values by 2^-(e+m).
+  r.sigma = std::ldexp(r.sigma, s.exponent + metric_exponent);
+  r.sigma2 = std::ldexp(r.sigma2, s.exponent + metric_exponent);
+  return r;
+}
+
+}  // namespace moerecal::linalg

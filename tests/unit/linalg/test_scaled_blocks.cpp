@@ -1,0 +1,55 @@
+// Power-of-two scaling before the solver's products: huge or tiny but finite weights give the
+// direction the same weights at ordinary scale give, with sigma scaled back, and never NaN.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "../lapack_oracle.hpp"
+#include "linalg/principal.hpp"
+#include "linalg/scaled_blocks.hpp"
+
+using namespace moerecal::linalg;
+using moerecal::test::randn;
+
+TEST_SUITE("linalg") {
+  TEST_CASE("range_exponent: 0 within 2^-16 .. 2^16, else the exponent of the largest entry") {
+    const std::vector<float> ordinary = {0.5f, -3.0f, 1e-3f}, zero(4, 0.0f);
+    CHECK(range_exponent(ordinary.data(), ordinary.size()) == 0);
+    CHECK(range_exponent(zero.data(), zero.size()) == 0);
+    const std::vector<float> huge = {1.0f, -std::ldexp(0.75f, 100)}, tiny = {std::ldexp(1.0f, -40)};
+    CHECK(range_exponent(huge.data(), huge.size()) == 100);
+    CHECK(range_exponent(tiny.data(), tiny.size()) == -39);
+  }
+
+  TEST_CASE("huge, near-f32-max and tiny weights: same direction as at scale 1, sigma scaled") {
+    auto be = make_backend();
+    const int m = 48, n = 32;
+    const std::vector<float> a = randn(std::size_t(m) * n, 17), g = randn(std::size_t(m) * n, 18);
+    const PrincipalResult ref =
+        principal_direction(*be, {{a.data(), m, n, false}, {g.data(), m, n, false}}, nullptr);
+    for (int e : {100, 125, -60}) {
+      CAPTURE(e);
+      std::vector<float> as(a.size()), gs(g.size());
+      for (std::size_t i = 0; i < a.size(); ++i) as[i] = std::ldexp(a[i], e);
+      for (std::size_t i = 0; i < g.size(); ++i) gs[i] = std::ldexp(g[i], e);
+      const PrincipalResult r =
+          principal_direction(*be, {{as.data(), m, n, false}, {gs.data(), m, n, false}}, nullptr);
+      REQUIRE(r.v.size() == ref.v.size());
+      for (std::size_t i = 0; i < r.v.size(); ++i) CHECK(r.v[i] == doctest::Approx(ref.v[i]));
+      CHECK(std::isfinite(r.sigma));
+      CHECK(r.sigma == doctest::Approx(std::ldexp(ref.sigma, e)));
+      CHECK(r.converged);
+    }
+  }
+
+  TEST_CASE("one entry at the f32 maximum among ordinary ones: a finite unit direction") {
+    auto be = make_backend();
+    const int m = 24, n = 16;
+    std::vector<float> a = randn(std::size_t(m) * n, 3);
+    a[5 * n + 7] = std::numeric_limits<float>::max();
+    const PrincipalResult r = principal_direction(*be, {{a.data(), m, n, false}}, nullptr);
+    CHECK(std::abs(r.v[7]) == doctest::Approx(1.0).epsilon(1e-6));  // dominated by that column
+    CHECK(r.sigma == doctest::Approx(std::numeric_limits<float>::max()).epsilon(1e-4));
+  }
+}
