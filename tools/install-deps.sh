@@ -10,6 +10,7 @@ packages=(
   libpcre2-dev libutf8proc-dev   # tokenizer: split patterns, Unicode normalization
   python3 python3-numpy   # fixture generator and reference scripts in tools/
   chromium python3-pil fonts-dejavu-core   # HTML eval report checked in a headless browser
+  clang-14 libclang-rt-14-dev   # libFuzzer harnesses (tests/fuzz), run briefly by .ci/run
 )
 # The tokenizer conformance test installs an independent JavaScript tokenizer from npm. A machine
 # whose node already ships npm (a nodejs package that bundles it) keeps it: Debian's npm package
