@@ -54,7 +54,7 @@ struct CalibrateRequest {
   bool activations = false;  // --direction activations (needs data)
   double shrinkage = 0.1;
   bool centred = true;  // --centre: covariance instead of the second moment
-  DataRequest data;      // file empty: data-free
+  DataRequest data;     // file empty: data-free
   recal::MpiOptions mpi;
   double alpha = 1.0;       // fraction of the geodesic towards the MPI rows
   double kl_budget = -1;    // >= 0: search the moves' strength within this KL (needs data)
