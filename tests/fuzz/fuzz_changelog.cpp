@@ -26,7 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     d.record_fingerprints = {io::record_fingerprint({1, 2, 3})};
     nlohmann::json notes = nlohmann::json::array();
     (void)jobs::calibration_overlap(entries, d, notes);
-    (void)jobs::candidate_overlap(dir, d, notes);
+    nlohmann::json report = {{"notes", nlohmann::json::array()}};
+    jobs::candidate_calibration(dir, d, report);
   } catch (const Error&) {
   }
   return 0;
