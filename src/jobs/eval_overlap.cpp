@@ -71,7 +71,8 @@ void candidate_calibration(const std::filesystem::path& cand, const io::TokenDat
   try {
     const json entries = lineage::read_changelog_entries(cand);
     report["calibration_overlap"] = calibration_overlap(entries, data, report["notes"]);
-    if (!entries.empty() && entries.back().contains("selection")) {
+    if (!entries.empty() && entries.back().contains("selection") &&
+        entries.back()["selection"].is_object()) {
       report["calibration_selection"] = entries.back()["selection"];
     }
   } catch (const FormatError& e) {

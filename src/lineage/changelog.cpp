@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "report/eval_format.hpp"
 #include "report/tradeoff.hpp"
 
 namespace moerecal::lineage {
@@ -62,17 +63,26 @@ std::string moves_cell(const nlohmann::json& layer) {
   return out.empty() ? "-" : out;
 }
 
+// j[path[0]][path[1]]..., or null where a key is missing (an inherited changelog is input).
+const nlohmann::json& field(const nlohmann::json& j, std::initializer_list<const char*> path) {
+  const nlohmann::json* at = &j;
+  for (const char* key : path) at = &report::child(*at, key);
+  return *at;
+}
+
 void layer_table(std::ostringstream& md, const nlohmann::json& layers) {
   md << "\n| layer | changed | moves | cos(old,new) mean/min | alignment before -> after | "
         "row_cos_max before -> after | norm mean before -> after |\n"
         "|---|---|---|---|---|---|---|\n";
   for (const auto& l : layers) {
     md << "| " << l.value("layer", 0) << " | " << (l.value("changed", false) ? "yes" : "no")
-       << " | " << moves_cell(l) << " | " << fmt(l["row_cos_old_new"]["mean"]) << " / "
-       << fmt(l["row_cos_old_new"]["min"]) << " | " << fmt(l["alignment"]["before"]) << " -> "
-       << fmt(l["alignment"]["after"]) << " | " << fmt(l["row_cos_max"]["before"]) << " -> "
-       << fmt(l["row_cos_max"]["after"]) << " | " << fmt(l["row_norm"]["before"]["mean"]) << " -> "
-       << fmt(l["row_norm"]["after"]["mean"]) << " |\n";
+       << " | " << moves_cell(l) << " | " << fmt(field(l, {"row_cos_old_new", "mean"})) << " / "
+       << fmt(field(l, {"row_cos_old_new", "min"})) << " | "
+       << fmt(field(l, {"alignment", "before"})) << " -> " << fmt(field(l, {"alignment", "after"}))
+       << " | " << fmt(field(l, {"row_cos_max", "before"})) << " -> "
+       << fmt(field(l, {"row_cos_max", "after"})) << " | "
+       << fmt(field(l, {"row_norm", "before", "mean"})) << " -> "
+       << fmt(field(l, {"row_norm", "after", "mean"})) << " |\n";
   }
 }
 
@@ -84,11 +94,11 @@ void load_table(std::ostringstream& md, const nlohmann::json& layers) {
         "entropy before -> after |\n|---|---|---|---|---|\n";
   for (const auto& l : layers) {
     if (!l.contains("load") || !l["load"].is_object()) continue;
-    const auto &b = l["load"]["before"], &a = l["load"]["after"];
-    md << "| " << l.value("layer", 0) << " | " << fmt(b["maxvio"]) << " -> " << fmt(a["maxvio"])
-       << " | " << b.value("dead", 0) << " -> " << a.value("dead", 0) << " | " << b.value("cold", 0)
-       << " -> " << a.value("cold", 0) << " | " << fmt(b["entropy"]) << " -> " << fmt(a["entropy"])
-       << " |\n";
+    const auto &b = field(l, {"load", "before"}), &a = field(l, {"load", "after"});
+    md << "| " << l.value("layer", 0) << " | " << fmt(field(b, {"maxvio"})) << " -> "
+       << fmt(field(a, {"maxvio"})) << " | " << b.value("dead", 0) << " -> " << a.value("dead", 0)
+       << " | " << b.value("cold", 0) << " -> " << a.value("cold", 0) << " | "
+       << fmt(field(b, {"entropy"})) << " -> " << fmt(field(a, {"entropy"})) << " |\n";
   }
 }
 
@@ -103,9 +113,9 @@ void eval_lines(std::ostringstream& md, const nlohmann::json& ev) {
   }
   md << "\n";
   if (!ev.contains("rules")) return;
-  for (const auto& r : ev["rules"]) {
+  for (const auto& r : field(ev, {"rules"})) {
     md << "  - " << (r.value("pass", false) ? "PASS" : "FAIL") << " `"
-       << r.value("rule", std::string("")) << "` (value " << fmt(r["value"]) << ")\n";
+       << r.value("rule", std::string("")) << "` (value " << fmt(field(r, {"value"})) << ")\n";
   }
 }
 
@@ -123,33 +133,44 @@ bool has_load(const nlohmann::json& layers) {
   return false;
 }
 
+void entry_markdown(std::ostringstream& md, const nlohmann::json& e) {
+  md << "\n## v" << e.value("version", 0) << " (" << e.value("action", std::string("?")) << ", "
+     << e.value("created_utc", std::string("")) << ")\n\n";
+  md << "- router id: `" << e.value("router_id", std::string("")) << "`\n";
+  if (e.contains("parent") && e["parent"].is_object()) {
+    md << "- parent: v" << e["parent"].value("version", 0) << " `"
+       << e["parent"].value("router_id", std::string("")) << "`\n";
+  }
+  md << "- command: `" << e.value("command", std::string("")) << "`\n";
+  if (e.contains("method")) md << "- method: `" << e["method"].dump() << "`\n";
+  if (e.contains("calibration") && e["calibration"].is_object()) {
+    md << "- calibration data: `" << calibration_line(e["calibration"]) << "`\n";
+  }
+  if (e.contains("source")) md << "- source: `" << e["source"].dump() << "`\n";
+  if (e.contains("eval") && e["eval"].is_object()) eval_lines(md, e["eval"]);
+  if (e.contains("notes")) {
+    for (const auto& n : e["notes"]) md << "- note: " << n.get<std::string>() << "\n";
+  }
+  if (e.contains("selection")) md << "\n" << report::selection_markdown(e["selection"]);
+  if (!e.contains("layers") || e["layers"].empty()) return;
+  layer_table(md, e["layers"]);
+  if (has_load(e["layers"])) load_table(md, e["layers"]);
+}
+
 }  // namespace
 
 std::string changelog_markdown(const nlohmann::json& entries) {
   std::ostringstream md;
   md << "# Router changelog\n\nNewest last. Generated by moe-recal from router-changelog.json.\n";
+  std::size_t i = 0;
   for (const auto& e : entries) {
-    md << "\n## v" << e.value("version", 0) << " (" << e.value("action", std::string("?")) << ", "
-       << e.value("created_utc", std::string("")) << ")\n\n";
-    md << "- router id: `" << e.value("router_id", std::string("")) << "`\n";
-    if (e.contains("parent") && e["parent"].is_object()) {
-      md << "- parent: v" << e["parent"].value("version", 0) << " `"
-         << e["parent"].value("router_id", std::string("")) << "`\n";
+    try {  // an inherited changelog is input: a field of the wrong type is bad input
+      entry_markdown(md, e);
+    } catch (const nlohmann::json::exception& x) {
+      throw FormatError("router-changelog.json: entry " + std::to_string(i) +
+                        " is not as moe-recal writes it (" + x.what() + ")");
     }
-    md << "- command: `" << e.value("command", std::string("")) << "`\n";
-    if (e.contains("method")) md << "- method: `" << e["method"].dump() << "`\n";
-    if (e.contains("calibration") && e["calibration"].is_object()) {
-      md << "- calibration data: `" << calibration_line(e["calibration"]) << "`\n";
-    }
-    if (e.contains("source")) md << "- source: `" << e["source"].dump() << "`\n";
-    if (e.contains("eval") && e["eval"].is_object()) eval_lines(md, e["eval"]);
-    if (e.contains("notes")) {
-      for (const auto& n : e["notes"]) md << "- note: " << n.get<std::string>() << "\n";
-    }
-    if (e.contains("selection")) md << "\n" << report::selection_markdown(e["selection"]);
-    if (!e.contains("layers") || e["layers"].empty()) continue;
-    layer_table(md, e["layers"]);
-    if (has_load(e["layers"])) load_table(md, e["layers"]);
+    ++i;
   }
   return md.str();
 }

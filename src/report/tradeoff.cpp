@@ -122,7 +122,7 @@ std::string axes(const Frame& f, const json& sel) {
         label(f.w - f.right, yi - 4, "inherited router",
               "text-anchor=\"end\" fill=\"#666\" " + small);
   if (child(sel, "kl_budget").is_number()) {
-    const double b = f.X(num(sel["kl_budget"]));
+    const double b = f.X(num(child(sel, "kl_budget")));
     os += line(b, f.top, b, f.Y(0), "stroke=\"#b00020\" stroke-dasharray=\"4 3\"") +
           label(b + 4, f.top + 12, "KL budget", "fill=\"#b00020\" " + small);
   }
