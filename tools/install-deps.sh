@@ -12,6 +12,11 @@ packages=(
   chromium python3-pil fonts-dejavu-core   # HTML eval report checked in a headless browser
   clang-14 libclang-rt-14-dev   # libFuzzer harnesses (tests/fuzz), run briefly by .ci/run
 )
+# --bench: also what the benchmarks need (hyperfine, GNU time for peak RSS, python3-torch for the
+# PyTorch eager baseline of tools/bench_torch_forward.py).
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(hyperfine time python3-torch)
+fi
 # The tokenizer conformance test installs an independent JavaScript tokenizer from npm. A machine
 # whose node already ships npm (a nodejs package that bundles it) keeps it: Debian's npm package
 # would conflict with such a nodejs.
