@@ -3,7 +3,9 @@
 # on one core, each on a scratch corpus seeded from tests/fuzz/corpus/<name>, and prints one line
 # per harness: executions, exec/s, coverage (cov: edges, ft: features), corpus size, crashes.
 # Findings (crash-*, leak-*, timeout-*, oom-*) land in OUTDIR/<name>/artifacts/.
-# Usage: tools/fuzz_all.sh BUILD_DIR SECONDS OUTDIR [name...]
+# FUZZ_RUNS=N also stops a harness after N executions (the campaign: FUZZ_RUNS=10000000
+# with SECONDS=3600, whichever comes first).
+# Usage: [FUZZ_RUNS=N] tools/fuzz_all.sh BUILD_DIR SECONDS OUTDIR [name...]
 set -eu
 build=$1 seconds=$2 out=$3
 shift 3
@@ -13,7 +15,7 @@ for n in $names; do
   mkdir -p "$out/$n/corpus" "$out/$n/artifacts"
   dict=""
   [ -f "$src/tests/fuzz/dict/$n.dict" ] && dict="-dict=$src/tests/fuzz/dict/$n.dict"
-  "$build/tests/fuzz/fuzz_$n" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
+  "$build/tests/fuzz/fuzz_$n" -max_total_time="$seconds" -runs="${FUZZ_RUNS:--1}" -rss_limit_mb=2048 -timeout=10 \
     -print_final_stats=1 -artifact_prefix="$out/$n/artifacts/" $dict \
     "$out/$n/corpus" "$src/tests/fuzz/corpus/$n" > "$out/$n/log.txt" 2>&1 || true
   last=$(grep -E '^#[0-9]+' "$out/$n/log.txt" | tail -1)
@@ -23,6 +25,7 @@ for n in $names; do
   ft=$(echo "$last" | grep -oE 'ft: [0-9]+' | awk '{print $2}')
   corp=$(echo "$last" | grep -oE 'corp: [0-9]+' | awk '{print $2}')
   crashes=$(ls "$out/$n/artifacts" | wc -l)
-  echo "$n: ${execs:-?} execs in ${seconds}s (${rate:-?}/s), cov ${cov:-?}, ft ${ft:-?}," \
+  took=$(grep -oE 'Done [0-9]+ runs in [0-9]+ second' "$out/$n/log.txt" | awk '{print $5}')
+  echo "$n: ${execs:-?} execs in ${took:-$seconds}s (${rate:-?}/s), cov ${cov:-?}, ft ${ft:-?}," \
        "corpus ${corp:-?}, findings $crashes"
 done

@@ -25,7 +25,7 @@ std::size_t mlp_f32_bytes(const model::MlpTensors& t) {
   return n * sizeof(float);
 }
 
-void ExpertBank::load(const model::MoeModel& m, const model::LayerTensors& t,
+void ExpertBank::load(const model::MoeModel& m, linalg::Backend& be, const model::LayerTensors& t,
                       std::size_t budget_bytes) {
   m_ = &m;
   t_ = &t;
@@ -38,7 +38,9 @@ void ExpertBank::load(const model::MoeModel& m, const model::LayerTensors& t,
     return;
   }
   experts_.resize(experts.size());
-  for (std::size_t e = 0; e < experts.size(); ++e) load_mlp(m, experts[e], experts_[e]);
+  // Widened side by side: one layer's experts are most of the bytes a forward pass reads.
+  be.parallel_for(static_cast<int>(experts.size()),
+                  [&](int e, linalg::Backend&) { load_mlp(m, experts[e], experts_[e]); });
 }
 
 void ExpertBank::with(int e, const std::function<void(const Mlp&)>& fn) const {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <vector>
 
+#include "linalg/backend.hpp"
 #include "model/model.hpp"
 #include "model/tensors.hpp"
 
@@ -31,8 +32,10 @@ inline constexpr std::size_t kDefaultExpertMemory = std::size_t(4) << 30;
 class ExpertBank {
  public:
   // The experts of `t` (which must outlive the bank's use): widened now when their f32 size is
-  // at most `budget_bytes`, else streamed on demand. Throws FormatError naming the tensor.
-  void load(const model::MoeModel& m, const model::LayerTensors& t, std::size_t budget_bytes);
+  // at most `budget_bytes` (on the backend's workers), else streamed on demand. Throws
+  // FormatError naming the tensor (of the lowest expert index, as a sequential load would).
+  void load(const model::MoeModel& m, linalg::Backend& be, const model::LayerTensors& t,
+            std::size_t budget_bytes);
   int size() const { return t_ ? static_cast<int>(t_->moe.experts.size()) : 0; }
   bool resident() const { return resident_; }
   // fn(expert e's weights, valid during the call); concurrent calls for distinct e are safe.

@@ -18,29 +18,46 @@ void linear(linalg::Backend& be, const float* x, int T, int d, const std::vector
 namespace {
 
 // h = (clamp(up) + 1) * gate * sigmoid(alpha * gate), gate clamped from above (gpt-oss).
-void clamped_glu(std::vector<float>& g, const std::vector<float>& u,
-                 const model::ExpertActivation& act) {
+void clamped_glu(float* g, const float* u, std::size_t n, const model::ExpertActivation& act) {
   const float limit = static_cast<float>(act.limit), alpha = static_cast<float>(act.alpha);
-  for (std::size_t i = 0; i < g.size(); ++i) {
+  for (std::size_t i = 0; i < n; ++i) {
     const float gate = std::min(g[i], limit), up = std::clamp(u[i], -limit, limit);
     g[i] = (up + 1.0f) * (gate / (1.0f + std::exp(-alpha * gate)));
   }
 }
 
+// This thread's scratch of at least n floats (grown, never zeroed: every caller overwrites it).
+// Expert products run many times per layer on each worker; fresh buffers cost a memset and page
+// faults each time.
+float* scratch(std::vector<float>& buf, std::size_t n) {
+  if (buf.size() < n) buf.resize(n);
+  return buf.data();
+}
+
 }  // namespace
+
+void swiglu(linalg::Backend& be, const Mlp& w, const float* x, int n, int d, float* y,
+            const model::ExpertActivation& act) {
+  thread_local std::vector<float> g_buf, u_buf;
+  const int m = w.width;
+  const std::size_t nm = std::size_t(n) * m;
+  float* g = scratch(g_buf, nm);
+  float* u = scratch(u_buf, nm);
+  linear(be, x, n, d, w.gate, m, w.gate_bias, g);
+  linear(be, x, n, d, w.up, m, w.up_bias, u);
+  if (act.clamped) {
+    clamped_glu(g, u, nm, act);
+  } else {
+    for (std::size_t i = 0; i < nm; ++i) g[i] = silu(g[i]) * u[i];
+  }
+  linear(be, g, n, m, w.down, d, w.down_bias, y);
+}
 
 void swiglu_add(linalg::Backend& be, const Mlp& w, const float* x, int n, int d, const float* scale,
                 float* out, const model::ExpertActivation& act) {
-  const int m = w.width;
-  std::vector<float> g(std::size_t(n) * m), u(std::size_t(n) * m), y(std::size_t(n) * d);
-  linear(be, x, n, d, w.gate, m, w.gate_bias, g.data());
-  linear(be, x, n, d, w.up, m, w.up_bias, u.data());
-  if (act.clamped) {
-    clamped_glu(g, u, act);
-  } else {
-    for (std::size_t i = 0; i < g.size(); ++i) g[i] = silu(g[i]) * u[i];
-  }
-  linear(be, g.data(), n, m, w.down, d, w.down_bias, y.data());
+  thread_local std::vector<float> y_buf;
+  float* y = scratch(y_buf, std::size_t(n) * d);
+  swiglu(be, w, x, n, d, y, act);
   for (int r = 0; r < n; ++r) {
     const float c = scale ? scale[r] : 1.0f;
     for (int j = 0; j < d; ++j) out[std::size_t(r) * d + j] += c * y[std::size_t(r) * d + j];

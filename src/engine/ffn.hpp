@@ -11,6 +11,11 @@ namespace moerecal::engine {
 void linear(linalg::Backend& be, const float* x, int T, int d, const std::vector<float>& w, int n,
             const std::vector<float>& b, float* y);
 
+// Rows x [n, d]; y [n, d] = mlp(x) (overwritten). `act`: SwiGLU, or gpt-oss's clamped variant;
+// the MLP's biases (when it has them) follow each projection.
+void swiglu(linalg::Backend& be, const Mlp& w, const float* x, int n, int d, float* y,
+            const model::ExpertActivation& act = {});
+
 // Rows x [n, d]; adds scale[r] * mlp(x_r) into out rows (scale null = 1). `act`: SwiGLU, or
 // gpt-oss's clamped variant; the MLP's biases (when it has them) follow each projection.
 void swiglu_add(linalg::Backend& be, const Mlp& w, const float* x, int n, int d, const float* scale,

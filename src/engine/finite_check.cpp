@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/finite.hpp"
 #include "model/tensors.hpp"
 
 namespace moerecal::engine {
@@ -39,9 +40,7 @@ Largest largest_weight(const model::MoeModel& m, int layer) {
 
 void require_finite_activations(const model::MoeModel& m, int layer, const char* stage,
                                 const float* v, std::size_t n) {
-  std::size_t bad = 0;
-  while (bad < n && std::isfinite(v[bad])) ++bad;
-  if (bad == n) return;
+  if (first_non_finite(v, n) == n) return;
   const std::string what = "layer " + std::to_string(layer) + "'s " + stage +
                            " are not finite (expected weights that keep f32 activations finite)";
   const Largest w = largest_weight(m, layer);

@@ -85,7 +85,7 @@ std::vector<std::vector<float>> run_layers_lockstep(const model::MoeModel& m, li
   LayerWeights w;  // one layer resident, its buffers reused by the next
   for (int layer = 0; layer < s.n_layers; ++layer) {
     if (streams.front().on_layer) streams.front().on_layer(layer, s.n_layers);
-    load_layer(m, layer, streams.front().expert_memory, w);
+    load_layer(m, be, layer, streams.front().expert_memory, w);
     for (std::size_t i = 0; i < streams.size(); ++i) {
       run_layer(m, be, layer, seqs, rope, streams[i], w, hs[i]);
     }

@@ -4,7 +4,8 @@
 
 namespace moerecal::engine {
 
-void load_layer(const model::MoeModel& m, int layer, std::size_t expert_memory, LayerWeights& w) {
+void load_layer(const model::MoeModel& m, linalg::Backend& be, int layer, std::size_t expert_memory,
+                LayerWeights& w) {
   const model::WeightReader r(m);
   w.tensors = model::layer_tensors(m.spec, layer);
   const model::LayerTensors& t = w.tensors;
@@ -34,7 +35,7 @@ void load_layer(const model::MoeModel& m, int layer, std::size_t expert_memory, 
   r.read(t.moe.router, w.router.rows);
   r.read(t.moe.router_bias, w.router.router_bias);
   r.read(t.moe.selection_bias, w.router.selection_bias);
-  w.experts.load(m, w.tensors, expert_memory);
+  w.experts.load(m, be, w.tensors, expert_memory);
   load_mlp(m, t.moe.shared, w.shared);
   r.read(t.moe.shared_gate, w.shared_gate);
 }

@@ -40,6 +40,7 @@ struct LayerWeights {
 // layer. The routed experts are kept widened when they fit `expert_memory` bytes, else streamed
 // (experts.hpp). Throws FormatError naming the tensor when one cannot be read or holds a
 // non-finite value.
-void load_layer(const model::MoeModel& m, int layer, std::size_t expert_memory, LayerWeights& w);
+void load_layer(const model::MoeModel& m, linalg::Backend& be, int layer, std::size_t expert_memory,
+                LayerWeights& w);
 
 }  // namespace moerecal::engine

@@ -1,6 +1,7 @@
 #include "engine/moe.hpp"
 
 #include <cmath>
+#include <memory>
 
 #include "engine/ffn.hpp"
 #include "model/routing.hpp"
@@ -11,8 +12,8 @@ namespace {
 using linalg::Trans;
 
 // The routed experts: gather the tokens routed to each expert, run the experts side by side on
-// the backend's workers (skinny GEMMs), then add the results in expert order so the sum does not
-// depend on scheduling.
+// the backend's workers (skinny GEMMs), then add the results, scaled by the routing weights, in
+// expert order so the sum does not depend on scheduling.
 void routed_experts(linalg::Backend& be, const model::ModelSpec& s, const LayerWeights& w,
                     const model::Routes& routes, const float* x, float* out) {
   const int d = s.hidden;
@@ -26,22 +27,25 @@ void routed_experts(linalg::Backend& be, const model::ModelSpec& s, const LayerW
       scales[routes.experts[slot]].push_back(routes.weights[slot]);
     }
   }
-  std::vector<std::vector<float>> ys(E);
+  std::vector<std::unique_ptr<float[]>> ys(E);  // uninitialised: swiglu overwrites
   be.parallel_for(E, [&](int e, linalg::Backend& wbe) {
     const int n = static_cast<int>(tokens[e].size());
     if (n == 0) return;
-    std::vector<float> xe(std::size_t(n) * d);
-    ys[e].assign(std::size_t(n) * d, 0.0f);
+    thread_local std::vector<float> xe;
+    if (xe.size() < std::size_t(n) * d) xe.resize(std::size_t(n) * d);
+    ys[e].reset(new float[std::size_t(n) * d]);
     for (int r = 0; r < n; ++r)
       std::copy_n(x + std::size_t(tokens[e][r]) * d, d, xe.data() + std::size_t(r) * d);
-    w.experts.with(e, [&](const Mlp& mlp) {
-      swiglu_add(wbe, mlp, xe.data(), n, d, scales[e].data(), ys[e].data(), s.expert_act);
-    });
+    w.experts.with(
+        e, [&](const Mlp& mlp) { swiglu(wbe, mlp, xe.data(), n, d, ys[e].get(), s.expert_act); });
   });
   for (int e = 0; e < E; ++e) {
-    const float* ye = ys[e].data();
-    for (std::size_t r = 0; r < tokens[e].size(); ++r)
-      for (int j = 0; j < d; ++j) out[std::size_t(tokens[e][r]) * d + j] += ye[r * d + j];
+    const float* ye = ys[e].get();
+    for (std::size_t r = 0; r < tokens[e].size(); ++r) {
+      const float c = scales[e][r];
+      float* o = out + std::size_t(tokens[e][r]) * d;
+      for (int j = 0; j < d; ++j) o[j] += c * ye[r * d + j];
+    }
   }
 }
 

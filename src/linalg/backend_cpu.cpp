@@ -106,7 +106,8 @@ class CpuBackend final : public Backend {
     const int blas_threads = openblas_get_num_threads();
     openblas_set_num_threads(1);
     std::atomic<int> next{0};
-    std::exception_ptr error;
+    std::exception_ptr error;  // of the lowest failing index: the one a sequential loop reports
+    int error_at = n;
     std::mutex error_mu;
     std::vector<std::thread> pool;
     for (int w = 0; w < workers; ++w) {
@@ -117,8 +118,8 @@ class CpuBackend final : public Backend {
             fn(i, *be);
           } catch (...) {
             std::lock_guard<std::mutex> lock(error_mu);
-            if (!error) error = std::current_exception();
-            next = n;
+            if (i < error_at) error = std::current_exception(), error_at = i;
+            next = n;  // indices below i were all claimed already; they run to the end
           }
         }
       });

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "core/finite.hpp"
 
 namespace moerecal::model {
 namespace {
@@ -12,13 +13,12 @@ namespace {
 // of the logical matrix (of expert `slice` of a fused tensor when slice >= 0).
 void require_finite(const io::TensorRef& r, int slice, const float* v, std::size_t n,
                     std::size_t first) {
-  for (std::size_t i = 0; i < n; ++i) {
-    if (std::isfinite(v[i])) continue;
-    throw FormatError(r.file->path().string() + ": tensor '" + r.info->name + "': " +
-                      (slice >= 0 ? "expert " + std::to_string(slice) + ": " : std::string()) +
-                      "element " + std::to_string(first + i) + " is " + std::to_string(v[i]) +
-                      " (expected finite weights)");
-  }
+  const std::size_t i = first_non_finite(v, n);
+  if (i == n) return;
+  throw FormatError(
+      r.file->path().string() + ": tensor '" + r.info->name +
+      "': " + (slice >= 0 ? "expert " + std::to_string(slice) + ": " : std::string()) + "element " +
+      std::to_string(first + i) + " is " + std::to_string(v[i]) + " (expected finite weights)");
 }
 
 // The bytes of expert `slice` of a fused tensor (the whole tensor when slice < 0).

@@ -42,8 +42,11 @@ void balance_targets(linalg::Backend& be, const model::RoutingRule& rule, const 
   if (!t.mpi_rows.empty()) mpi_router = rounded(candidate(be, t, {1, 0, 0}, Retraction::kSphere));
   const bool own = refit_bias && (rule.router_bias || rule.selection_bias);
   const BiasKind kind = own && !rule.router_bias ? BiasKind::kSelection : BiasKind::kRouter;
-  std::vector<float> from_old = balance_bias(be, rule, t.inherited, kind, x, T, opt).bias;
-  std::vector<float> from_mpi = balance_bias(be, rule, mpi_router, kind, x, T, opt).bias;
+  std::vector<float> from_old, from_mpi;  // two independent searches, side by side
+  be.parallel_for(2, [&](int i, linalg::Backend& wbe) {
+    const analysis::RouterLayer& from = i == 0 ? t.inherited : mpi_router;
+    (i == 0 ? from_old : from_mpi) = balance_bias(wbe, rule, from, kind, x, T, opt).bias;
+  });
   if (own) {
     t.bias_kind = kind;
     t.bias_from_inherited = std::move(from_old);

@@ -3,7 +3,10 @@
 // from the rule's formula written out here.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
+#include <random>
 #include <vector>
 
 #include "model/routing.hpp"
@@ -120,5 +123,27 @@ TEST_SUITE("model") {
     CHECK(r.experts == std::vector<int>{2, 3});
     CHECK(r.weights[0] == doctest::Approx(16.0 * std::exp(4) / sum).epsilon(1e-6));
     CHECK(r.weights[1] == doctest::Approx(16.0 * std::exp(-5) / sum).epsilon(1e-5));
+  }
+
+  TEST_CASE("route top-k equals a stable sort by score on many ties, for every k") {
+    // Logits from 5 values only, so most tokens have ties inside and across the cut: the choice
+    // must be the first k of the indices stably sorted by falling probability.
+    std::mt19937 gen(7);
+    std::uniform_int_distribution<int> level(0, 4);
+    const int E = 64, T = 50;
+    std::vector<float> z(std::size_t(T) * E);
+    for (float& v : z) v = 0.5f * static_cast<float>(level(gen));
+    for (int k : {1, 2, 8, 13, 64}) {
+      const Routes r = run(softmax_rule(E, k, false), z);
+      for (int t = 0; t < T; ++t) {
+        std::vector<int> order(E);
+        std::iota(order.begin(), order.end(), 0);
+        const float* zt = z.data() + std::size_t(t) * E;
+        std::stable_sort(order.begin(), order.end(), [zt](int a, int b) { return zt[a] > zt[b]; });
+        const std::vector<int> got(r.experts.begin() + std::size_t(t) * k,
+                                   r.experts.begin() + std::size_t(t + 1) * k);
+        CHECK(got == std::vector<int>(order.begin(), order.begin() + k));
+      }
+    }
   }
 }
