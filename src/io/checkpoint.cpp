@@ -38,9 +38,15 @@ std::map<std::string, std::string> read_weight_map(const fs::path& index, const 
                         file.dump());
     }
     const std::string f = file.get<std::string>();
-    if (f.empty() || f.find('/') != std::string::npos || f == "." || f == "..") {
-      throw FormatError(index.string() + ": tensor '" + name + "': shard '" + f +
-                        "' is not a plain file name");
+    if (f.size() > 255) {  // NAME_MAX: the file system would refuse to look it up
+      throw FormatError(index.string() + ": tensor '" + name + "': shard name of " +
+                        std::to_string(f.size()) + " bytes (expected a file name of at most 255)");
+    }
+    if (f.empty() || f.find_first_of(std::string("/\0", 2)) != std::string::npos || f == "." ||
+        f == "..") {
+      // Quoted as JSON: a control character in the name must not reach the terminal as is.
+      throw FormatError(index.string() + ": tensor '" + name + "': shard " +
+                        nlohmann::json(f).dump() + " is not a plain file name");
     }
     out[name] = f;
   }
@@ -92,7 +98,8 @@ void Checkpoint::open_sharded(const fs::path& index) {
   for (const auto& [name, file] : wm) {
     if (files.count(file)) continue;
     const fs::path p = dir_ / file;
-    if (!fs::exists(p)) {
+    std::error_code ec;
+    if (!fs::exists(p, ec)) {
       problems.push_back(index.string() + ": tensor '" + name + "': shard '" + file +
                          "' not found in " + dir_.string());
       files[file] = nullptr;

@@ -110,11 +110,19 @@ void check_extra_experts(const ModelSpec& s, const io::Checkpoint& ckpt,
 }  // namespace
 
 void check_checkpoint(const ModelSpec& spec, const io::Checkpoint& ckpt) {
+  // A config that disagrees with the weights throughout (a hostile one declaring thousands of
+  // layers) would list a problem per expected tensor: stop at the cap.
+  constexpr std::size_t kMaxProblems = 1000;
   Problems problems;
   std::set<std::string> names;
   for_each_tensor(spec, [&](const TensorRef& t) {
     names.insert(t.name);
     check_one(spec, ckpt, t, names, problems);
+    if (problems.size() >= kMaxProblems) {
+      throw ShapeError(join_problems(problems) + "\n(checking stopped after " +
+                       std::to_string(kMaxProblems) +
+                       " problems: config.json does not describe these weights)");
+    }
   });
   check_extra_experts(spec, ckpt, names, problems);
   if (problems.empty()) {

@@ -9,8 +9,18 @@
 namespace moerecal::model {
 namespace {
 
+// Counts past every released MoE by far (94 layers, 512 experts, 24,576 routed experts in all at
+// most today), but small enough that the per-layer and per-expert tables a description builds
+// stay bounded (man page, LIMITS).
+constexpr int kMaxLayers = 4096, kMaxExperts = 65536;
+constexpr long long kMaxLayerExperts = 1 << 20;
+
 void read_common(const ConfigReader& cfg, ModelSpec& s) {
   s.n_layers = cfg.require_int({"num_hidden_layers"});
+  if (s.n_layers > kMaxLayers) {
+    throw FormatError(std::string(cfg.label()) + ": key 'num_hidden_layers': expected at most " +
+                      std::to_string(kMaxLayers) + ", found " + std::to_string(s.n_layers));
+  }
   s.hidden = cfg.require_int({"hidden_size"});
   s.attn.n_heads = cfg.require_int({"num_attention_heads"});
   s.attn.n_kv_heads = cfg.int_or({"num_key_value_heads"}, s.attn.n_heads);
@@ -28,6 +38,15 @@ void read_common(const ConfigReader& cfg, ModelSpec& s) {
 void validate(const ConfigReader& cfg, const ModelSpec& s) {
   const std::string label(cfg.label());
   if (s.n_experts() < 1) throw FormatError(label + ": number of experts must be at least 1");
+  if (s.n_experts() > kMaxExperts) {
+    throw FormatError(label + ": number of experts: expected at most " +
+                      std::to_string(kMaxExperts) + ", found " + std::to_string(s.n_experts()));
+  }
+  if (static_cast<long long>(s.n_layers) * s.n_experts() > kMaxLayerExperts) {
+    throw FormatError(label + ": " + std::to_string(s.n_layers) + " layers of " +
+                      std::to_string(s.n_experts()) + " experts: expected at most " +
+                      std::to_string(kMaxLayerExperts) + " experts in all");
+  }
   if (s.top_k() < 1 || s.top_k() > s.n_experts()) {
     throw FormatError(label + ": key 'num_experts_per_tok': expected 1.." +
                       std::to_string(s.n_experts()) + ", found " + std::to_string(s.top_k()));

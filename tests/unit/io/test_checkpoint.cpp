@@ -107,6 +107,15 @@ TEST_SUITE("io") {
 
     d.index(R"({"weight_map": {"a": "../s1.safetensors"}})");
     CHECK(open_error(d.p).find("not a plain file name") != std::string::npos);
+    d.index(R"({"weight_map": {"a": "s1\u0000.safetensors"}})");
+    CHECK(open_error(d.p).find("not a plain file name") != std::string::npos);
+    // Found by fuzz_index: a name past NAME_MAX made the file system lookup throw (exit 3).
+    d.index(R"({"weight_map": {"a": ")" + std::string(256, 'x') + R"("}})");
+    CHECK(open_error(d.p).find("shard name of 256 bytes (expected a file name of at most 255)") !=
+          std::string::npos);
+    d.index(R"({"weight_map": {"a": ")" + std::string(255, 'x') + R"("}})");
+    CHECK(open_error(d.p).find("shard '" + std::string(255, 'x') + "' not found") !=
+          std::string::npos);
     d.index(R"({"weight_map": [1]})");
     CHECK(open_error(d.p).find("key 'weight_map'") != std::string::npos);
     d.index("{not json");

@@ -138,6 +138,31 @@ TEST_SUITE("model") {
     CHECK_THROWS_WITH_AS(parse_config(c, "config.json"), doctest::Contains("found 9"), FormatError);
     CHECK_THROWS_AS(parse_config(json::array(), "config.json"), FormatError);
   }
+
+  TEST_CASE("layer and expert counts past the limits are refused before any table is built") {
+    // Found by fuzz_config: 333,338 experts took seconds per config (a table entry per expert);
+    // 2^30 would exhaust memory.
+    json c = base_config("olmoe");
+    c["num_hidden_layers"] = 4097;
+    CHECK_THROWS_WITH_AS(parse_config(c, "config.json"),
+                         "config.json: key 'num_hidden_layers': expected at most 4096, found 4097",
+                         FormatError);
+    c = base_config("olmoe");
+    c["num_experts"] = 65537;
+    CHECK_THROWS_WITH_AS(parse_config(c, "config.json"),
+                         "config.json: number of experts: expected at most 65536, found 65537",
+                         FormatError);
+    c["num_experts"] = 65536;
+    c["num_hidden_layers"] = 17;  // 1,114,112 experts in all
+    CHECK_THROWS_WITH_AS(parse_config(c, "config.json"),
+                         doctest::Contains("expected at most 1048576"), FormatError);
+    c["num_hidden_layers"] = 16;
+    CHECK(parse_config(c, "config.json").n_experts() == 65536);
+    c = base_config("olmoe");
+    c["num_experts"] = 333338;
+    CHECK_THROWS_WITH_AS(parse_config(c, "config.json"), doctest::Contains("at most 65536"),
+                         FormatError);
+  }
 }
 
 TEST_SUITE("model") {

@@ -74,4 +74,24 @@ TEST_SUITE("model") {
                          doctest::Contains(want.c_str()), FormatError);
     fs::remove_all(dir);
   }
+
+  TEST_CASE("a config that disagrees with the weights throughout stops at 1000 problems") {
+    const fs::path dir = fs::temp_directory_path() / "mr-weights-layers";
+    fs::remove_all(dir);
+    fs::copy(fs::path(MR_TESTDATA_DIR) / "tiny-olmoe", dir, fs::copy_options::recursive);
+    nlohmann::json c = nlohmann::json::parse(std::ifstream(dir / "config.json"));
+    c["num_hidden_layers"] = 4096;  // the fixture has 2: some 10,000 tensors missing
+    std::ofstream(dir / "config.json") << c.dump();
+    try {
+      (void)model::MoeModel::open(dir);
+      FAIL("opened");
+    } catch (const ShapeError& e) {
+      const std::string msg = e.what();
+      CHECK(msg.find("... and 980 more problems") != std::string::npos);
+      CHECK(msg.find("(checking stopped after 1000 problems: config.json does not describe these "
+                     "weights)") != std::string::npos);
+      CHECK(msg.find("model.layers.2.") != std::string::npos);  // the first missing layer
+    }
+    fs::remove_all(dir);
+  }
 }
