@@ -6,6 +6,8 @@
 #   1. `perplexity` and `calibrate --data` at 4096 tokens on 8 and 16 layers: tokens/s, peak
 #      anonymous RSS (tools/bench_rss.py; the file-mapped checkpoint pages are left out);
 #   2. `calibrate --data` on 8 layers over CURVE token counts (default 1024 4096 16384);
+#      calibrate is reported per token (one pass) and over the forward passes it runs (its own
+#      target pass, the inherited model's, one per trial of the KL-budget search);
 #   3. `perplexity` vs a PyTorch eager fp32 forward in the Hugging Face style
 #      (tools/bench_torch_forward.py, same threads, same windows) on 8 layers at 4096 tokens,
 #      whole process wall time and the PyTorch forward alone (weights load excluded).
@@ -43,7 +45,7 @@ run() {  # run LAYERS TOKENS CMD -> "secs anon_rss_kib" (min secs over REPS, max
   for _ in $(seq "$n_reps"); do
     rm -rf "$work/out"
     local args=("$3" "$(ckpt "$1")" --data "$(data "$2")")
-    [ "$3" = calibrate ] && args+=(-o "$work/out")
+    [ "$3" = calibrate ] && args+=(-o "$work/out" --json)
     [ "$3" = perplexity ] && args+=(--json)
     local j s r
     j=$(/usr/bin/python3 "$here/bench_rss.py" --stdout "$work/out-$3-$1-$2.txt" "$build/moe-recal" -q "${args[@]}")
@@ -52,7 +54,13 @@ run() {  # run LAYERS TOKENS CMD -> "secs anon_rss_kib" (min secs over REPS, max
     best=$(/usr/bin/python3 -c "print(min(x for x in [$s, ${best:-1e9}]))")
     rss=$((r > rss ? r : rss))
   done
-  echo "$best $rss"
+  # Forward passes over the tokens: 1 for perplexity; for calibrate the target pass, the
+  # inherited model's pass and one per trial of the KL-budget search (changelog selection).
+  local passes=1
+  [ "$3" = calibrate ] && passes=$(/usr/bin/python3 -c "
+import json; s = json.load(open('$work/out-$3-$1-$2.txt'))['selection']
+print(2 + (s.get('trials') or 1))")
+  echo "$best $rss $passes"
 }
 results=()
 for n in 8 16; do
@@ -65,7 +73,7 @@ if [ "${TORCH:-1}" = 1 ]; then
       "$(data 4096)" --threads "$(nproc)" > "$work/torch.json" 2> "$work/time.txt"
     s=$(grep "Elapsed (wall clock)" "$work/time.txt" | awk '{print $NF}' | awk -F: '{print ($1*60)+$2}')
     f=$(/usr/bin/python3 -c "import json; print(json.load(open('$work/torch.json'))['forward_s'])")
-    results+=("8 4096 torch $s $f")
+    results+=("8 4096 torch $s $f 1")
   done
   echo "ppl check on 8 layers, 4096 tokens: moe-recal $(cat "$work/out-perplexity-8-4096.txt")"
   echo "  PyTorch $(cat "$work/torch.json")"

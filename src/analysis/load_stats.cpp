@@ -22,8 +22,8 @@ LoadStats load_stats(const int* selected, int n_tokens, int k, int n_experts) {
   return s;
 }
 
-model::Routes routes_of(linalg::Backend& be, const model::RoutingRule& rule,
-                        const RouterLayer& router, const float* x, int n_tokens) {
+LoadStats load_with(linalg::Backend& be, const model::RoutingRule& rule, const RouterLayer& router,
+                    const float* x, int n_tokens) {
   const int E = rule.n_experts, d = router.hidden;
   std::vector<float> logits(std::size_t(n_tokens) * E);
   be.gemm(linalg::Trans::kNo, linalg::Trans::kYes, n_tokens, E, d, 1.0f, x, d, router.rows.data(),
@@ -31,16 +31,10 @@ model::Routes routes_of(linalg::Backend& be, const model::RoutingRule& rule,
   const auto or_null = [](const RouterBias& b) {
     return b.values.empty() ? nullptr : b.values.data();
   };
-  model::Routes routes;
-  model::route(rule, logits.data(), n_tokens, or_null(router.router_bias),
-               or_null(router.selection_bias), routes);
-  return routes;
-}
-
-LoadStats load_with(linalg::Backend& be, const model::RoutingRule& rule, const RouterLayer& router,
-                    const float* x, int n_tokens) {
-  const model::Routes r = routes_of(be, rule, router, x, n_tokens);
-  return load_stats(r.experts.data(), n_tokens, rule.top_k, rule.n_experts);
+  std::vector<int> experts;
+  model::route_selection(rule, logits.data(), n_tokens, or_null(router.router_bias),
+                         or_null(router.selection_bias), experts);
+  return load_stats(experts.data(), n_tokens, rule.top_k, rule.n_experts);
 }
 
 nlohmann::json to_json(const LoadStats& s) {

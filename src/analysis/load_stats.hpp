@@ -24,13 +24,9 @@ struct LoadStats {
 LoadStats load_stats(const int* selected, int n_tokens, int k, int n_experts);
 
 // The load a router (rows and biases) gives router inputs x [T, d] under the family's routing
-// rule (the same model::route the forward pass uses).
+// rule (the choice of model::route, which the forward pass uses, via model::route_selection).
 LoadStats load_with(linalg::Backend& be, const model::RoutingRule& rule, const RouterLayer& router,
                     const float* x, int n_tokens);
-
-// The experts a router chooses for router inputs x [T, d] (and their weights).
-model::Routes routes_of(linalg::Backend& be, const model::RoutingRule& rule,
-                        const RouterLayer& router, const float* x, int n_tokens);
 
 nlohmann::json to_json(const LoadStats& s);
 

@@ -16,17 +16,28 @@ struct Scratch {
 };
 
 // Indices of the k largest of v[0, n), best first; ties go to the lower index. Insertion into the
-// k best so far: a value enters only when it beats the k-th strictly, and moves up only past
-// smaller values, so equal values keep the order of their indices. O(n k), against a full sort's
-// n log n with index indirection: routing top-k (k <= 8 or so) runs once per token and bias step.
+// k best so far (their values kept beside their indices, the k-th in a register): a value enters
+// only when it beats the k-th strictly, and moves up only past smaller values, so equal values
+// keep the order of their indices. O(n k) at worst, about n comparisons on typical logits: routing
+// runs it once per token, and the balancing searches hundreds of times per token.
 void top_k(const float* v, int n, int k, int* idx) {
+  constexpr int kInline = 64;
+  float inline_best[kInline];
+  std::vector<float> heap_best(k > kInline ? k : 0);
+  float* best = k > kInline ? heap_best.data() : inline_best;
   int filled = 0;
+  float kth = 0.0f;  // best[k - 1] once filled == k
   for (int e = 0; e < n; ++e) {
     const float x = v[e];
-    if (filled == k && !(x > v[idx[k - 1]])) continue;
+    if (filled == k && !(x > kth)) continue;
     int p = filled < k ? filled++ : k - 1;
-    for (; p > 0 && x > v[idx[p - 1]]; --p) idx[p] = idx[p - 1];
+    for (; p > 0 && x > best[p - 1]; --p) {
+      best[p] = best[p - 1];
+      idx[p] = idx[p - 1];
+    }
+    best[p] = x;
     idx[p] = e;
+    if (filled == k) kth = best[k - 1];
   }
 }
 
@@ -107,6 +118,16 @@ void route_token(const RoutingRule& r, const float* z, const float* selection_bi
   weights_of(r, x.s.data(), sel, w);
 }
 
+// Whether the choice of softmax-then-top-k equals top-k on the (biased) logits z for this token,
+// given best = the k + 1 best of z (ties to the lower index). The softmax is monotone, so the two
+// can differ only where the k-th and (k+1)-th probabilities round to the same float: not when
+// their logits are 1e-6 apart (a probability ratio of at least 1 + 1e-6, over the float spacing)
+// and the (k+1)-th is within 80 of the maximum (its probability a normal float, above e^-80 / E).
+bool logits_decide(const float* z, const int* best, int k) {
+  const double mx = z[best[0]], kth = z[best[k - 1]], next = z[best[k]];
+  return kth - next >= 1e-6 && next - mx > -80.0;
+}
+
 }  // namespace
 
 void route(const RoutingRule& r, const float* logits, int n_tokens, const float* router_bias,
@@ -133,6 +154,44 @@ void route(const RoutingRule& r, const float* logits, int n_tokens, const float*
       route_top_k_first(r, z, sel, w, x);
     } else {
       route_token(r, z, selection_bias, sel, w, x);
+    }
+  }
+}
+
+void route_selection(const RoutingRule& r, const float* logits, int n_tokens,
+                     const float* router_bias, const float* selection_bias,
+                     std::vector<int>& experts) {
+  const int E = r.n_experts, k = r.top_k;
+  const bool by_logits =
+      r.top_k_then_softmax || (r.score == ScoreFn::kSoftmax && selection_bias == nullptr &&
+                               r.group_score == GroupScore::kNone);
+  if (!by_logits) {
+    Routes out;
+    route(r, logits, n_tokens, router_bias, selection_bias, out);
+    experts = std::move(out.experts);
+    return;
+  }
+  experts.resize(std::size_t(n_tokens) * k);
+  Scratch x;
+  std::vector<int> best(k + 1);
+  std::vector<float> weights(k);
+  for (int t = 0; t < n_tokens; ++t) {
+    const float* z = logits + std::size_t(t) * E;
+    if (router_bias != nullptr) {
+      x.z.assign(z, z + E);
+      for (int e = 0; e < E; ++e) x.z[e] += router_bias[e];
+      z = x.z.data();
+    }
+    int* sel = experts.data() + std::size_t(t) * k;
+    if (r.top_k_then_softmax || k == E) {
+      top_k(z, E, k, sel);
+      continue;
+    }
+    top_k(z, E, k + 1, best.data());
+    if (logits_decide(z, best.data(), k)) {
+      std::copy_n(best.begin(), k, sel);
+    } else {
+      route_token(r, z, nullptr, sel, weights.data(), x);
     }
   }
 }

@@ -50,6 +50,16 @@ struct Routes {
 void route(const RoutingRule& rule, const float* logits, int n_tokens, const float* router_bias,
            const float* selection_bias, Routes& out);
 
+// The experts route() selects for each token [T, k], without computing their weights: for
+// softmax-then-top-k without a selection bias or groups, top-k on the logits wherever that is
+// provably the same choice (the softmax's exponentials skipped), and top-k-then-softmax needs no
+// softmax for the choice at all; other rules call route(). Each token's k experts are the same
+// set as route()'s; their order can differ only between experts of equal weight. For load
+// figures (the balancing searches route the same tokens hundreds of times).
+void route_selection(const RoutingRule& rule, const float* logits, int n_tokens,
+                     const float* router_bias, const float* selection_bias,
+                     std::vector<int>& experts);
+
 // The rule as inspect shows it: {"score", "order", "renormalize", "n_group", "topk_group",
 // "group_score", "scaling", "router_bias", "selection_bias"}.
 nlohmann::json to_json(const RoutingRule& rule);

@@ -30,11 +30,11 @@ analysis::LoadStats load_of(const model::RoutingRule& rule, const std::vector<fl
                             BiasKind kind, const std::vector<float>& bias,
                             const std::vector<float>& fixed_router_bias,
                             const std::vector<float>& fixed_selection_bias) {
-  model::Routes r;
+  std::vector<int> experts;
   const bool router = kind == BiasKind::kRouter;
-  model::route(rule, logits.data(), T, router ? bias.data() : or_null(fixed_router_bias),
-               router ? or_null(fixed_selection_bias) : bias.data(), r);
-  return analysis::load_stats(r.experts.data(), T, rule.top_k, rule.n_experts);
+  model::route_selection(rule, logits.data(), T, router ? bias.data() : or_null(fixed_router_bias),
+                         router ? or_null(fixed_selection_bias) : bias.data(), experts);
+  return analysis::load_stats(experts.data(), T, rule.top_k, rule.n_experts);
 }
 
 // Step size of the sign update: doubled after 5 improvements in a row or 5 steps on a plateau

@@ -146,4 +146,53 @@ TEST_SUITE("model") {
       }
     }
   }
+
+  TEST_CASE("route_selection chooses the same experts as route, near-ties and underflow included") {
+    // Sets compared token by token for each rule kind; the logits mix wide draws, pairs one float
+    // step apart at the top-k boundary, and values so far below the maximum that their
+    // probabilities underflow to 0 (where route's choice is by index, not by logit).
+    std::mt19937 gen(11);
+    std::normal_distribution<float> wide(0.0f, 3.0f);
+    const int E = 16, T = 400;
+    std::vector<float> z(std::size_t(T) * E), bias(E);
+    for (float& v : z) v = wide(gen);
+    for (float& b : bias) b = 0.1f * wide(gen);
+    for (int t = 0; t < T; t += 4) {  // a neighbour one float step away
+      float* zt = z.data() + std::size_t(t) * E;
+      for (int e = 1; e < E; e += 2) zt[e - 1] = std::nextafter(zt[e], -INFINITY);
+    }
+    for (int t = 1; t < T; t += 4) {  // underflow: experts 1.. far below expert 0
+      float* zt = z.data() + std::size_t(t) * E;
+      zt[0] = 50.0f;
+      for (int e = 1; e < E; ++e) zt[e] = -100.0f - static_cast<float>(E - e);
+    }
+    RoutingRule top_first = softmax_rule(E, 3, false);
+    top_first.top_k_then_softmax = true;
+    RoutingRule sigmoid = softmax_rule(E, 3, true);
+    sigmoid.score = ScoreFn::kSigmoid;
+    for (const RoutingRule& rule : {softmax_rule(E, 3, false), softmax_rule(E, 1, true),
+                                    softmax_rule(E, E, false), top_first, sigmoid}) {
+      for (const float* b : std::vector<const float*>{nullptr, bias.data()}) {
+        Routes want;
+        route(rule, z.data(), T, b, nullptr, want);
+        std::vector<int> got;
+        route_selection(rule, z.data(), T, b, nullptr, got);
+        REQUIRE(got.size() == want.experts.size());
+        const int k = rule.top_k;
+        for (int t = 0; t < T; ++t) {
+          std::vector<int> a(got.begin() + t * k, got.begin() + (t + 1) * k);
+          std::vector<int> w(want.experts.begin() + t * k, want.experts.begin() + (t + 1) * k);
+          std::sort(a.begin(), a.end());
+          std::sort(w.begin(), w.end());
+          CHECK(a == w);
+        }
+      }
+    }
+    // The underflow case by hand: probabilities 1, 0, 0; route takes expert 1 (lower index) where
+    // top-k on the logits would take expert 2.
+    const std::vector<float> zu = {0.0f, -201.0f, -200.0f};
+    std::vector<int> got;
+    route_selection(softmax_rule(3, 2, false), zu.data(), 1, nullptr, nullptr, got);
+    CHECK(got == std::vector<int>{0, 1});
+  }
 }
