@@ -118,6 +118,14 @@ void route_token(const RoutingRule& r, const float* z, const float* selection_bi
   weights_of(r, x.s.data(), sel, w);
 }
 
+// Token logits z [E] with the router bias added (into x.z), or z itself when there is none.
+const float* token_logits(const float* z, int E, const float* router_bias, Scratch& x) {
+  if (router_bias == nullptr) return z;
+  x.z.assign(z, z + E);
+  for (int e = 0; e < E; ++e) x.z[e] += router_bias[e];
+  return x.z.data();
+}
+
 // Whether the choice of softmax-then-top-k equals top-k on the (biased) logits z for this token,
 // given best = the k + 1 best of z (ties to the lower index). The softmax is monotone, so the two
 // can differ only where the k-th and (k+1)-th probabilities round to the same float: not when
@@ -142,12 +150,7 @@ void route(const RoutingRule& r, const float* logits, int n_tokens, const float*
   out.weights.resize(std::size_t(n_tokens) * k);
   Scratch x;
   for (int t = 0; t < n_tokens; ++t) {
-    const float* z = logits + std::size_t(t) * E;
-    if (router_bias != nullptr) {
-      x.z.assign(z, z + E);
-      for (int e = 0; e < E; ++e) x.z[e] += router_bias[e];
-      z = x.z.data();
-    }
+    const float* z = token_logits(logits + std::size_t(t) * E, E, router_bias, x);
     int* sel = out.experts.data() + std::size_t(t) * k;
     float* w = out.weights.data() + std::size_t(t) * k;
     if (r.top_k_then_softmax) {
@@ -176,12 +179,7 @@ void route_selection(const RoutingRule& r, const float* logits, int n_tokens,
   std::vector<int> best(k + 1);
   std::vector<float> weights(k);
   for (int t = 0; t < n_tokens; ++t) {
-    const float* z = logits + std::size_t(t) * E;
-    if (router_bias != nullptr) {
-      x.z.assign(z, z + E);
-      for (int e = 0; e < E; ++e) x.z[e] += router_bias[e];
-      z = x.z.data();
-    }
+    const float* z = token_logits(logits + std::size_t(t) * E, E, router_bias, x);
     int* sel = experts.data() + std::size_t(t) * k;
     if (r.top_k_then_softmax || k == E) {
       top_k(z, E, k, sel);
