@@ -10,6 +10,9 @@ namespace {
 // The default KL budget of calibrate --data (DESIGN.md §1): what a rollout gate would accept.
 constexpr double kDefaultKlBudget = 0.02;
 constexpr double kReportTol = 1e-2;  // sin(theta) of the figures' directions without converge
+// Block of those solves: at 1e-2 a block of 2 needs a few more iterations than one of 8 but a
+// quarter of the products each (about 20% less time, power-law and Gaussian experts alike).
+constexpr int kReportBlock = 2;
 
 bool activations(const CalibrateCmd& c) {
   if (c.direction == "auto") return !c.data.file.empty();
@@ -39,7 +42,10 @@ recal::MpiOptions mpi_options(const CalibrateCmd& c) {
       c.retraction == "stiefel" ? recal::Retraction::kStiefel : recal::Retraction::kSphere;
   // N power steps never need a solve: the principal directions only feed the changelog's
   // alignment figures, to the report precision unless --tol asks for more.
-  if (c.solver.tol <= 0 && o.steps != recal::kConverge) o.solver.tol = kReportTol;
+  if (c.solver.tol <= 0 && o.steps != recal::kConverge) {
+    o.solver.tol = kReportTol;
+    o.solver.block = kReportBlock;
+  }
   o.figures = !c.no_alignment;
   return o;
 }
