@@ -7,8 +7,10 @@
 # minimum over RUNS (the least disturbed run on a shared machine). Warm page cache: the source is
 # read once first. Also optional peak RSS at two sizes (RSS_LAYERS="8 16").
 #   tools/bench_calibrate.sh [BUILD_DIR] [WORK]
-#   env: SPECTRUM (powerlaw|gaussian), LAYERS (16), RUNS (3), RSS_LAYERS (empty: skipped)
-# Needs hyperfine and GNU time (tools/install-bench-deps.sh).
+#   env: SPECTRUM (powerlaw|gaussian), LAYERS (16), RUNS (3), RSS_LAYERS (empty: skipped),
+#        BASELINE (another moe-recal binary, e.g. an earlier commit's: its default run is timed
+#        in the same hyperfine invocation)
+# Needs hyperfine and GNU time (tools/install-deps.sh --bench).
 set -euo pipefail
 build=${1:-build}
 work=${2:-/tmp/moe-recal-bench}
@@ -29,16 +31,21 @@ hyperfine --runs "${RUNS:-3}" --export-json "$work/hyperfine-calibrate.json" \
   "cp -r $src $work/out-cp && sync" \
   "cp -r $src $work/out-cp" \
   "$cal" \
-  "$cal --steps converge"
+  "$cal --steps converge" \
+  "$cal --no-alignment" \
+  ${BASELINE:+"$BASELINE -q calibrate $src -o $work/out-cal"}
 /usr/bin/python3 - "$work/hyperfine-calibrate.json" "$spectrum" <<'PY'
 import json, sys
 r = [min(x["times"]) for x in json.load(open(sys.argv[1]))["results"]]
-cps, cp, cal, conv = r
+cps, cp, cal, conv, noal = r[:5]
 print(f"{sys.argv[2]}: min seconds: cp -r && sync {cps:.2f}, cp -r {cp:.2f}, calibrate {cal:.2f}, "
-      f"calibrate --steps converge {conv:.2f}")
+      f"calibrate --steps converge {conv:.2f}, calibrate --no-alignment {noal:.2f}")
 print(f"calibrate / (cp -r && sync) = {cal / cps:.2f}x (target <= 1.5x); calibrate / cp -r = "
       f"{cal / cp:.2f}x; converge / (cp -r && sync) = {conv / cps:.2f}x (target <= 4x); "
-      f"converge / default = {conv / cal:.2f}x")
+      f"converge / default = {conv / cal:.2f}x; --no-alignment / (cp -r && sync) = "
+      f"{noal / cps:.2f}x")
+if len(r) > 5:
+    print(f"baseline binary's default run {r[5]:.2f} s: {r[5] / cal:.2f}x this build's")
 PY
 for n in ${RSS_LAYERS:-}; do
   rm -rf "$work/out-rss"

@@ -38,20 +38,20 @@ void attend_heads(linalg::Backend& be, const HeadLayout& h, int T, float scale, 
   const int group = h.n_heads / h.n_kv_heads, o_ld = h.n_heads * h.dv;
   be.parallel_for(h.n_heads, [&](int i, linalg::Backend& hbe) {
     const int g = i / group;
-    thread_local std::vector<float> scores;
-    if (scores.size() < std::size_t(kRows) * T) scores.resize(std::size_t(kRows) * T);
+    thread_local std::vector<float> scores_buf;
+    float* scores = scratch(scores_buf, std::size_t(kRows) * T);
     for (int r0 = 0; r0 < T; r0 += kRows) {
       const int r1 = std::min(T, r0 + kRows);
       const int c0 = window > 0 ? std::max(0, r0 - window + 1) : 0, nc = r1 - c0;
       hbe.gemm(Trans::kNo, Trans::kYes, r1 - r0, nc, h.dk, scale,
                h.q + std::size_t(r0) * h.q_ld + i * h.q_stride, h.q_ld,
-               h.k + std::size_t(c0) * h.k_ld + g * h.k_stride, h.k_ld, 0.0f, scores.data(), nc);
+               h.k + std::size_t(c0) * h.k_ld + g * h.k_stride, h.k_ld, 0.0f, scores, nc);
       for (int r = r0; r < r1; ++r) {
         const int lo = window > 0 ? std::max(0, r - window + 1) : 0;
-        causal_softmax_row(scores.data() + std::size_t(r - r0) * nc, lo - c0, r + 1 - c0, nc,
+        causal_softmax_row(scores + std::size_t(r - r0) * nc, lo - c0, r + 1 - c0, nc,
                            h.sinks ? h.sinks + i : nullptr);
       }
-      hbe.gemm(Trans::kNo, Trans::kNo, r1 - r0, h.dv, nc, 1.0f, scores.data(), nc,
+      hbe.gemm(Trans::kNo, Trans::kNo, r1 - r0, h.dv, nc, 1.0f, scores, nc,
                h.v + std::size_t(c0) * h.v_ld + g * h.v_stride, h.v_ld, 0.0f,
                o + std::size_t(r0) * o_ld + i * h.dv, o_ld);
     }

@@ -26,14 +26,6 @@ void clamped_glu(float* g, const float* u, std::size_t n, const model::ExpertAct
   }
 }
 
-// This thread's scratch of at least n floats (grown, never zeroed: every caller overwrites it).
-// Expert products run many times per layer on each worker; fresh buffers cost a memset and page
-// faults each time.
-float* scratch(std::vector<float>& buf, std::size_t n) {
-  if (buf.size() < n) buf.resize(n);
-  return buf.data();
-}
-
 }  // namespace
 
 void swiglu(linalg::Backend& be, const Mlp& w, const float* x, int n, int d, float* y,
@@ -51,6 +43,8 @@ void swiglu(linalg::Backend& be, const Mlp& w, const float* x, int n, int d, flo
     for (std::size_t i = 0; i < nm; ++i) g[i] = silu(g[i]) * u[i];
   }
   linear(be, g, n, m, w.down, d, w.down_bias, y);
+  release_large(g_buf);
+  release_large(u_buf);
 }
 
 void swiglu_add(linalg::Backend& be, const Mlp& w, const float* x, int n, int d, const float* scale,
@@ -62,6 +56,7 @@ void swiglu_add(linalg::Backend& be, const Mlp& w, const float* x, int n, int d,
     const float c = scale ? scale[r] : 1.0f;
     for (int j = 0; j < d; ++j) out[std::size_t(r) * d + j] += c * y[std::size_t(r) * d + j];
   }
+  release_large(y_buf);
 }
 
 }  // namespace moerecal::engine

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "engine/ffn.hpp"
+#include "engine/ops.hpp"
 #include "model/routing.hpp"
 
 namespace moerecal::engine {
@@ -31,13 +32,14 @@ void routed_experts(linalg::Backend& be, const model::ModelSpec& s, const LayerW
   be.parallel_for(E, [&](int e, linalg::Backend& wbe) {
     const int n = static_cast<int>(tokens[e].size());
     if (n == 0) return;
-    thread_local std::vector<float> xe;
-    if (xe.size() < std::size_t(n) * d) xe.resize(std::size_t(n) * d);
+    thread_local std::vector<float> xe_buf;
+    float* xe = scratch(xe_buf, std::size_t(n) * d);
     ys[e].reset(new float[std::size_t(n) * d]);
     for (int r = 0; r < n; ++r)
-      std::copy_n(x + std::size_t(tokens[e][r]) * d, d, xe.data() + std::size_t(r) * d);
-    w.experts.with(
-        e, [&](const Mlp& mlp) { swiglu(wbe, mlp, xe.data(), n, d, ys[e].get(), s.expert_act); });
+      std::copy_n(x + std::size_t(tokens[e][r]) * d, d, xe + std::size_t(r) * d);
+    w.experts.with(e,
+                   [&](const Mlp& mlp) { swiglu(wbe, mlp, xe, n, d, ys[e].get(), s.expert_act); });
+    release_large(xe_buf);
   });
   for (int e = 0; e < E; ++e) {
     const float* ye = ys[e].get();

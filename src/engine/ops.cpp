@@ -40,4 +40,14 @@ void log_softmax_row(const float* x, float* out, int d) {
 
 float silu(float x) { return x / (1.0f + std::exp(-x)); }
 
+float* scratch(std::vector<float>& buf, std::size_t n) {
+  if (buf.size() < n) buf.resize(n);
+  return buf.data();
+}
+
+void release_large(std::vector<float>& buf) {
+  constexpr std::size_t kKeepFloats = std::size_t(16) << 20;  // 64 MiB
+  if (buf.capacity() > kKeepFloats) std::vector<float>().swap(buf);
+}
+
 }  // namespace moerecal::engine

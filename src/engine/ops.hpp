@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <vector>
 
 namespace moerecal::engine {
 
@@ -17,5 +18,13 @@ void causal_softmax_row(float* x, int lo, int hi, int n, const float* sink = nul
 void log_softmax_row(const float* x, float* out, int d);
 
 float silu(float x);
+
+// A thread's scratch buffer for the products of the forward pass: scratch() grows it to at least
+// n floats and never zeroes it (every caller overwrites what it uses), so the many expert
+// products of a layer reuse one allocation per worker; release_large() gives it back when it
+// grew past 64 MiB, so a one-off large product (a dense layer's MLP over all tokens) does not
+// stay resident for the rest of the run.
+float* scratch(std::vector<float>& buf, std::size_t n);
+void release_large(std::vector<float>& buf);
 
 }  // namespace moerecal::engine
