@@ -112,6 +112,37 @@ double ConfigReader::rope_theta_or(double fallback) const {
   return number_or("rope_theta", fallback);
 }
 
+namespace {
+
+const nlohmann::json* nested(const nlohmann::json& obj, std::string_view key) {
+  const auto it = obj.find(key);
+  return it == obj.end() || it->is_null() ? nullptr : &*it;
+}
+
+}  // namespace
+
+std::string ConfigReader::nested_string_or(const nlohmann::json& obj, std::string_view where,
+                                           std::string_view key, std::string fallback) const {
+  const nlohmann::json* v = nested(obj, key);
+  if (v == nullptr) return fallback;
+  if (!v->is_string()) {
+    throw FormatError(label_ + ": key '" + std::string(where) + "': \"" + std::string(key) +
+                      "\": expected a string, found " + v->dump());
+  }
+  return v->get<std::string>();
+}
+
+double ConfigReader::nested_number_or(const nlohmann::json& obj, std::string_view where,
+                                      std::string_view key, double fallback) const {
+  const nlohmann::json* v = nested(obj, key);
+  if (v == nullptr) return fallback;
+  if (!v->is_number()) {
+    throw FormatError(label_ + ": key '" + std::string(where) + "': \"" + std::string(key) +
+                      "\": expected a number, found " + v->dump());
+  }
+  return v->get<double>();
+}
+
 const nlohmann::json* ConfigReader::object_or_null(std::string_view key) const {
   std::string found;
   const nlohmann::json* v = lookup({key}, &found);

@@ -28,6 +28,12 @@ class ConfigReader {
   // The object under `key`, or null when the key is absent or null; FormatError when it is
   // something else.
   const nlohmann::json* object_or_null(std::string_view key) const;
+  // obj[key] of an object found under `where` (e.g. quantization_config.quant_method): the
+  // fallback when absent or null, FormatError naming both keys when it has another type.
+  std::string nested_string_or(const nlohmann::json& obj, std::string_view where,
+                               std::string_view key, std::string fallback) const;
+  double nested_number_or(const nlohmann::json& obj, std::string_view where, std::string_view key,
+                          double fallback) const;
   const nlohmann::json& json() const { return config_; }
   std::string_view label() const { return label_; }
 

@@ -9,7 +9,7 @@ void read_fp8(const ConfigReader& cfg, ModelSpec& s) {
   const nlohmann::json* q = cfg.object_or_null("quantization_config");
   if (q == nullptr) return;
   const std::string label(cfg.label());
-  const std::string method = q->value("quant_method", std::string());
+  const std::string method = cfg.nested_string_or(*q, "quantization_config", "quant_method", "");
   if (method != "fp8") {
     throw FormatError(label + ": key 'quantization_config': quant_method '" + method +
                       "' is not supported (expected fp8)");

@@ -41,7 +41,7 @@ void read_gpt_oss(const ConfigReader& cfg, ModelSpec& s) {
   s.rms_eps = cfg.number_or("rms_norm_eps", 1e-5);
   s.expert_act = {true, cfg.number_or("swiglu_alpha", 1.702), cfg.number_or("swiglu_limit", 7.0)};
   if (const nlohmann::json* q = cfg.object_or_null("quantization_config")) {
-    const std::string method = q->value("quant_method", std::string());
+    const std::string method = cfg.nested_string_or(*q, "quantization_config", "quant_method", "");
     if (method != "mxfp4") {
       throw FormatError(std::string(cfg.label()) + ": key 'quantization_config': quant_method '" +
                         method + "' is not supported for gpt_oss (expected mxfp4)");

@@ -224,4 +224,38 @@ TEST_SUITE("model") {
     CHECK(!s.routing.renormalize);
     CHECK(layer_tensors(s, 1).moe.selection_bias.empty());
   }
+
+  TEST_CASE("nested config values of the wrong type or range are FormatErrors naming the key") {
+    // Found by fuzz_config: a partial_rotary_factor of 7.8e7 overflowed the int rotary width
+    // (UBSan); a quant_method that is not a string escaped as a JSON type error.
+    json c = base_config("glm4_moe");
+    c.update({{"n_routed_experts", 8}, {"first_k_dense_replace", 1}, {"head_dim", 32}});
+    CHECK(parse_config(c, "config.json").attn.rope.dim == 16);  // default factor 0.5
+    c["partial_rotary_factor"] = 77777770.5;
+    CHECK_THROWS_WITH_AS(parse_config(c, "config.json"),
+                         doctest::Contains("'partial_rotary_factor': expected a number in (0, 1]"),
+                         FormatError);
+    c["partial_rotary_factor"] = 0.25;
+    CHECK(parse_config(c, "config.json").attn.rope.dim == 8);
+    c["rope_parameters"] = {{"rope_theta", 10000.0}, {"partial_rotary_factor", "half"}};
+    CHECK_THROWS_WITH_AS(
+        parse_config(c, "config.json"),
+        "config.json: key 'rope_parameters': \"partial_rotary_factor\": expected a number, found "
+        "\"half\"",
+        FormatError);
+    for (const char* type : {"deepseek_v3", "gpt_oss"}) {
+      json q = base_config(type);
+      q.update({{"n_routed_experts", 8},
+                {"kv_lora_rank", 16},
+                {"qk_nope_head_dim", 16},
+                {"qk_rope_head_dim", 8},
+                {"v_head_dim", 16},
+                {"num_local_experts", 8}});
+      q["quantization_config"] = {{"quant_method", 5}};
+      CHECK_THROWS_WITH_AS(parse_config(q, "config.json"),
+                           "config.json: key 'quantization_config': \"quant_method\": expected a "
+                           "string, found 5",
+                           FormatError);
+    }
+  }
 }
