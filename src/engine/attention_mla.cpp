@@ -1,7 +1,8 @@
 // DeepSeek multi-head latent attention (ARCHITECTURES.md §6.5, §13), as transformers computes it:
-// q = q_b(RMSNorm(q_a(x))) or q_proj(x), split per head into [nope | rope]; kv_a(x) = [latent |
-// one rope key shared by all heads]; kv_b(RMSNorm(latent)) = per head [k_nope | v]; rope on the
-// rope parts (de-interleaved first); scale qk_dim^-0.5 * mscale^2.
+// q = W_qb RMSNorm(W_qa x) (or W_q x without a query LoRA), split per head into [nope | rope];
+// W_kva x = [latent | one rope key shared by all heads]; W_kvb RMSNorm(latent) = per head
+// [k_nope | v]; rope on the rope parts (de-interleaved first); scale qk_dim^-0.5 * mscale^2. The
+// weights come from AttentionWeights (their names: model::layer_tensors).
 #include <cmath>
 
 #include "engine/attention.hpp"
@@ -11,7 +12,7 @@
 namespace moerecal::engine {
 namespace {
 
-// q [T, H * qk] through q_proj, or q_a -> RMSNorm -> q_b.
+// q [T, H * qk] = x W_q^T, or through the query LoRA: W_qa, RMSNorm, W_qb.
 std::vector<float> mla_query(linalg::Backend& be, const model::ModelSpec& s,
                              const AttentionWeights& w, const float* x, int T) {
   const model::MlaSpec& m = s.attn.mla;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <random>
 #include <thread>
 
@@ -45,6 +46,42 @@ void check_only_leftovers(const fs::path& dir) {
   }
 }
 
+// Times one uninterrupted run of `args` (which write `out`), then starts it `kills` times and
+// SIGKILLs it at a random moment up to 1.2x that time: each time `out` is either absent or
+// complete (the uninterrupted run's router_id, plus what `check_complete` checks), and nothing but
+// a killed run's leftovers stays beside it. Returns {completed, absent}.
+std::pair<int, int> kill_at_random(
+    const std::vector<std::string>& args, const fs::path& out, int kills, unsigned seed,
+    const std::function<void()>& check_complete = [] {}) {
+  const auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(run_cli(args).exit_code == 0);
+  const auto full = std::chrono::steady_clock::now() - t0;
+  const json reference = run_json({"inspect", "--json", out.string()});
+  fs::remove_all(out);
+  std::mt19937 g(seed);
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(full).count();
+  std::uniform_int_distribution<long> when(0, us + us / 5);
+  int completed = 0, absent = 0;
+  for (int i = 0; i < kills; ++i) {
+    const pid_t pid = spawn_cli(args);
+    REQUIRE(pid > 0);
+    std::this_thread::sleep_for(std::chrono::microseconds(when(g)));
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (fs::exists(out)) {
+      ++completed;
+      CHECK(run_json({"inspect", "--json", out.string()})["router_id"] == reference["router_id"]);
+      check_complete();
+      fs::remove_all(out);
+    } else {
+      ++absent;
+    }
+    check_only_leftovers(out.parent_path());
+  }
+  return {completed, absent};
+}
+
 }  // namespace
 
 TEST_SUITE("cli") {
@@ -53,37 +90,12 @@ TEST_SUITE("cli") {
     const std::string input_fp = tree_fingerprint(fx);
     TempDir tmp;
     const fs::path out = tmp / "out";
-    // Measure one full run to spread the kill points over it.
-    const auto t0 = std::chrono::steady_clock::now();
-    REQUIRE(run_cli({"-q", "calibrate", fx.string(), "-o", out.string(), "--steps", "converge"})
-                .exit_code == 0);
-    const auto full = std::chrono::steady_clock::now() - t0;
-    const json reference = run_json({"inspect", "--json", out.string()});
-    fs::remove_all(out);
-    std::mt19937 g(7);
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(full).count();
-    std::uniform_int_distribution<long> when(0, us + us / 5);
-    int completed = 0, absent = 0;
-    for (int i = 0; i < 40; ++i) {
-      const pid_t pid =
-          spawn_cli({"-q", "calibrate", fx.string(), "-o", out.string(), "--steps", "converge"});
-      REQUIRE(pid > 0);
-      std::this_thread::sleep_for(std::chrono::microseconds(when(g)));
-      kill(pid, SIGKILL);
-      int status = 0;
-      waitpid(pid, &status, 0);
-      if (fs::exists(out)) {
-        ++completed;
-        const json got = run_json({"inspect", "--json", out.string()});
-        CHECK(got["router_id"] == reference["router_id"]);
-        CHECK(fs::exists(out / "router-changelog.json"));
-        CHECK(fs::exists(out / "routers/router-v1.safetensors"));
-        fs::remove_all(out);
-      } else {
-        ++absent;
-      }
-      check_only_leftovers(tmp.path());
-    }
+    const auto [completed, absent] =
+        kill_at_random({"-q", "calibrate", fx.string(), "-o", out.string(), "--steps", "converge"},
+                       out, 40, 7, [&] {
+                         CHECK(fs::exists(out / "router-changelog.json"));
+                         CHECK(fs::exists(out / "routers/router-v1.safetensors"));
+                       });
     MESSAGE("completed " << completed << ", absent " << absent);
     CHECK(tree_fingerprint(fx) == input_fp);
     // A later run cleans up stale staging directories.
@@ -98,33 +110,8 @@ TEST_SUITE("cli") {
     const fs::path router = src / "cal" / "routers" / "router-v1.safetensors";
     const std::string input_fp = tree_fingerprint(fx), router_fp = tree_fingerprint(src / "cal");
     const fs::path out = tmp / "out";
-    const auto t0 = std::chrono::steady_clock::now();
-    REQUIRE(run_cli({"-q", "apply", fx.string(), router.string(), "-o", out.string()}).exit_code ==
-            0);
-    const auto full = std::chrono::steady_clock::now() - t0;
-    const json reference = run_json({"inspect", "--json", out.string()});
-    fs::remove_all(out);
-    std::mt19937 g(11);
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(full).count();
-    std::uniform_int_distribution<long> when(0, us + us / 5);
-    int completed = 0, absent = 0;
-    for (int i = 0; i < 25; ++i) {
-      const pid_t pid =
-          spawn_cli({"-q", "apply", fx.string(), router.string(), "-o", out.string()});
-      REQUIRE(pid > 0);
-      std::this_thread::sleep_for(std::chrono::microseconds(when(g)));
-      kill(pid, SIGKILL);
-      int status = 0;
-      waitpid(pid, &status, 0);
-      if (fs::exists(out)) {
-        ++completed;
-        CHECK(run_json({"inspect", "--json", out.string()})["router_id"] == reference["router_id"]);
-        fs::remove_all(out);
-      } else {
-        ++absent;
-      }
-      check_only_leftovers(tmp.path());
-    }
+    const auto [completed, absent] = kill_at_random(
+        {"-q", "apply", fx.string(), router.string(), "-o", out.string()}, out, 25, 11);
     MESSAGE("apply: completed " << completed << ", absent " << absent);
     CHECK(tree_fingerprint(fx) == input_fp);
     CHECK(tree_fingerprint(src / "cal") == router_fp);

@@ -9,6 +9,20 @@
 
 using moerecal::test::bpe_json;
 using moerecal::test::TokDir;
+
+namespace {
+
+// The FormatError message of loading tokenizer.json `j`, or "no error".
+std::string load_error(const nlohmann::json& j) {
+  try {
+    TokDir(j).load();
+  } catch (const moerecal::FormatError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
 using V = std::vector<int>;
 
 TEST_SUITE("tokenizer") {
@@ -53,14 +67,6 @@ TEST_SUITE("tokenizer") {
   TEST_CASE("values of the wrong JSON type are FormatErrors naming the key (fuzz finding)") {
     // fuzz_tokenizer: "merges": "NFKC" reached json::operator[] on a string (type_error 305,
     // exit 3 from the CLI); every such value is now exit 2 naming file and key.
-    const auto message = [](const nlohmann::json& j) -> std::string {
-      try {
-        TokDir(j).load();
-      } catch (const moerecal::FormatError& e) {
-        return e.what();
-      }
-      return "no error";
-    };
     const nlohmann::json vocab = {{"a", 0}};
     for (auto [key, value, expect] :
          {std::tuple{"merges", nlohmann::json("NFKC"),
@@ -72,55 +78,47 @@ TEST_SUITE("tokenizer") {
       CAPTURE(key);
       nlohmann::json j = bpe_json(vocab, nlohmann::json::array());
       j["model"][key] = value;
-      const std::string m = message(j);
+      const std::string m = load_error(j);
       CHECK(m.find("tokenizer.json: model.") != std::string::npos);
       CHECK(m.find(expect) != std::string::npos);
     }
     // A wrong type deeper in the pipeline is caught at load and still names the file.
     nlohmann::json j = bpe_json(vocab, nlohmann::json::array());
     j["added_tokens"] = {{{"id", "zero"}, {"content", "a"}}};
-    const std::string m = message(j);
+    const std::string m = load_error(j);
     CHECK(m.find("tokenizer.json") != std::string::npos);
     CHECK(m != "no error");
   }
 
   TEST_CASE("unsupported model features are errors naming the feature") {
     const nlohmann::json vocab = {{"a", 0}};
-    const auto message = [](const nlohmann::json& j) -> std::string {
-      try {
-        TokDir(j).load();
-      } catch (const moerecal::FormatError& e) {
-        return e.what();
-      }
-      return "no error";
-    };
     nlohmann::json j = bpe_json(vocab, nlohmann::json::array());
     j["model"]["type"] = "WordPiece";
-    CHECK(message(j).find("unsupported tokenizer feature 'WordPiece'") != std::string::npos);
+    CHECK(load_error(j).find("unsupported tokenizer feature 'WordPiece'") != std::string::npos);
     j = bpe_json(vocab, nlohmann::json::array());
     j["model"]["dropout"] = 0.1;
-    CHECK(message(j).find("dropout") != std::string::npos);
+    CHECK(load_error(j).find("dropout") != std::string::npos);
     j = bpe_json(vocab, nlohmann::json::array());
     j["model"]["continuing_subword_prefix"] = "##";
-    CHECK(message(j).find("continuing_subword_prefix") != std::string::npos);
+    CHECK(load_error(j).find("continuing_subword_prefix") != std::string::npos);
     j = bpe_json(vocab, {"a b"});
-    CHECK(message(j).find("merges[0]: token not in the vocab") != std::string::npos);
+    CHECK(load_error(j).find("merges[0]: token not in the vocab") != std::string::npos);
     j = bpe_json(vocab, nlohmann::json::array());
     j["normalizer"] = {{"type", "Precompiled"}, {"precompiled_charsmap", "AAAA"}};
-    CHECK(message(j).find("normalizer type: unsupported tokenizer feature 'Precompiled'") !=
+    CHECK(load_error(j).find("normalizer type: unsupported tokenizer feature 'Precompiled'") !=
           std::string::npos);
     j = bpe_json(vocab, nlohmann::json::array());
     j["pre_tokenizer"] = {{"type", "BertPreTokenizer"}};
-    CHECK(message(j).find("'BertPreTokenizer'") != std::string::npos);
+    CHECK(load_error(j).find("'BertPreTokenizer'") != std::string::npos);
     j = bpe_json(vocab, nlohmann::json::array());
     j["post_processor"] = {{"type", "Mystery"}};
-    CHECK(message(j).find("post_processor type: unsupported tokenizer feature 'Mystery'") !=
+    CHECK(load_error(j).find("post_processor type: unsupported tokenizer feature 'Mystery'") !=
           std::string::npos);
     j = bpe_json(vocab, nlohmann::json::array());
     j["pre_tokenizer"] = {{"type", "Split"},
                           {"pattern", {{"Regex", "(unclosed"}}},
                           {"behavior", "Isolated"},
                           {"invert", false}};
-    CHECK(message(j).find("unsupported regex pattern") != std::string::npos);
+    CHECK(load_error(j).find("unsupported regex pattern") != std::string::npos);
   }
 }
