@@ -31,6 +31,11 @@ class Backend {
   // The same in f64 (the solver's small basis products).
   virtual void gemm_f64(Trans ta, Trans tb, int m, int n, int k, double alpha, const double* a,
                         int lda, const double* b, int ldb, double beta, double* c, int ldc) = 0;
+  // Zt[k, d] += (op(W)^T op(W) X)^T for one row-major operator block: op(W) = W (rows x d), or
+  // with `transposed` W^T (W is d x rows). X and Z are held transposed, k rows of length d. This
+  // version runs two gemm calls; a backend may fuse them (the CPU one does for a few columns).
+  virtual void gram_accumulate(const float* w, int rows, int d, bool transposed, int k,
+                               const float* xt, float* zt);
   // Symmetric eigendecomposition of the n x n row-major matrix `a` (overwritten by the
   // eigenvectors, one per column); eigenvalues ascending into w[n]. Throws BackendError.
   virtual void syev(int n, double* a, double* w) = 0;

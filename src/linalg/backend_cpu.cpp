@@ -20,6 +20,7 @@
 
 #include "core/error.hpp"
 #include "linalg/backend.hpp"
+#include "linalg/gram_kernel.hpp"
 
 extern "C" {
 void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
@@ -70,6 +71,12 @@ class CpuBackend final : public Backend {
                 const double* b, int ldb, double beta, double* c, int ldc) override {
     cblas_dgemm(CblasRowMajor, cblas_trans(ta), cblas_trans(tb), m, n, k, alpha, a, lda, b, ldb,
                 beta, c, ldc);
+  }
+
+  void gram_accumulate(const float* w, int rows, int d, bool transposed, int k, const float* xt,
+                       float* zt) override {
+    if (!transposed && gram_fused(w, rows, d, k, xt, zt)) return;
+    Backend::gram_accumulate(w, rows, d, transposed, k, xt, zt);
   }
 
   void syev(int n, double* a, double* w) override {

@@ -1,14 +1,14 @@
 // Top eigenvector of A = sum_b op(W_b)^T op(W_b) by locally optimal block power iteration
-// (LOBPCG in its orthonormal-basis form): every iteration applies A once to a block (two f32 GEMMs
-// per matrix block; the Gram matrix is never formed) and does Rayleigh-Ritz over [X, R, P]: the
-// Ritz block X, its residual R = A X - X Theta (the power step's new information) and the previous
-// update P. The three-term recurrence converges like block Lanczos, at a rate set by the gap to
-// the (b+1)-th eigenvalue, where plain subspace iteration crawls through a nearly degenerate top
-// spectrum. [R, P] is orthonormalized against X and itself before A is applied to it, so every
-// A-image in the Rayleigh-Ritz matrix is fresh (no f32 rounding amplified by recurrences): A sees
-// 2b columns, which costs about what b columns cost, since a skinny GEMM streams W from memory
-// either way. Every product goes through the caller's Backend: the operator in f32, the d x 3b
-// basis and the small eigenproblems in f64.
+// (LOBPCG in its orthonormal-basis form): every iteration applies A once to a block (one f32 Gram
+// product per matrix block, Backend::gram_accumulate; the Gram matrix is never formed) and does
+// Rayleigh-Ritz over [X, R, P]: the Ritz block X, its residual R = A X - X Theta (the power step's
+// new information) and the previous update P. The three-term recurrence converges like block
+// Lanczos, at a rate set by the gap to the (b+1)-th eigenvalue, where plain subspace iteration
+// crawls through a nearly degenerate top spectrum. [R, P] is orthonormalized against X and itself
+// before A is applied to it, so every A-image in the Rayleigh-Ritz matrix is fresh (no f32 rounding
+// amplified by recurrences): A sees 2b columns, which costs about what b columns cost, since a
+// skinny product streams W from memory either way. Every product goes through the caller's Backend:
+// the operator in f32, the d x 3b basis and the small eigenproblems in f64.
 #include "linalg/principal.hpp"
 
 #include <algorithm>
@@ -16,80 +16,18 @@
 #include <random>
 
 #include "core/error.hpp"
+#include "linalg/krylov.hpp"
+#include "linalg/ritz.hpp"
 
 namespace moerecal::linalg {
 namespace {
 
-using Mat = std::vector<double>;
-
-// Directions of the basis whose Gram eigenvalue falls below this share of the largest are dropped:
-// they carry little new information and their A-images are dominated by f32 rounding.
-constexpr double kRankTol = 1e-10;
-
-// c[m, n] = alpha op(a) op(b) + beta c for row-major doubles with leading dimensions.
-void dgemm(Backend& be, bool ta, bool tb, int m, int n, int k, const double* a, int lda,
-           const double* b, int ldb, double* c, int ldc, double alpha = 1.0, double beta = 0.0) {
-  be.gemm_f64(ta ? Trans::kYes : Trans::kNo, tb ? Trans::kYes : Trans::kNo, m, n, k, alpha, a, lda,
-              b, ldb, beta, c, ldc);
-}
-
-// A applied to k columns of a row-major double array: in is rounded to f32 in place (so it holds
-// exactly what A saw), then Z = sum_b op(W)^T (op(W) X) by two f32 GEMMs per block, between two
-// products with the metric M when there is one (Z = M sum_b op(W)^T op(W) M X).
-class GramOperator {
- public:
-  GramOperator(Backend& be, const std::vector<MatrixBlock>& blocks, const float* metric, int k_max)
-      : be_(be),
-        blocks_(blocks),
-        metric_(metric),
-        d_(blocks[0].cols),
-        x_(std::size_t(d_) * k_max),
-        z_(x_.size()) {
-    int rows = 0;
-    for (const MatrixBlock& w : blocks) rows = std::max(rows, w.rows);
-    y_.resize(std::size_t(rows) * k_max);
-    if (metric_) mx_.resize(x_.size());
-  }
-
-  void apply(double* in, int ldi, int k, double* out, int ldo) {
-    for (int i = 0; i < d_; ++i) {
-      for (int c = 0; c < k; ++c) {
-        x_[std::size_t(i) * k + c] = static_cast<float>(in[std::size_t(i) * ldi + c]);
-        in[std::size_t(i) * ldi + c] = x_[std::size_t(i) * k + c];
-      }
-    }
-    const float* x = x_.data();
-    if (metric_) {
-      be_.gemm(Trans::kNo, Trans::kNo, d_, k, d_, 1.0f, metric_, d_, x_.data(), k, 0.0f, mx_.data(),
-               k);
-      x = mx_.data();
-    }
-    float beta = 0.0f;
-    for (const MatrixBlock& w : blocks_) {
-      const Trans fwd = w.transposed ? Trans::kYes : Trans::kNo;
-      const Trans back = w.transposed ? Trans::kNo : Trans::kYes;
-      const int ld = w.transposed ? w.rows : w.cols;
-      be_.gemm(fwd, Trans::kNo, w.rows, k, d_, 1.0f, w.data, ld, x, k, 0.0f, y_.data(), k);
-      be_.gemm(back, Trans::kNo, d_, k, w.rows, 1.0f, w.data, ld, y_.data(), k, beta, z_.data(), k);
-      beta = 1.0f;
-    }
-    const float* z = z_.data();
-    if (metric_) {
-      be_.gemm(Trans::kNo, Trans::kNo, d_, k, d_, 1.0f, metric_, d_, z_.data(), k, 0.0f, mx_.data(),
-               k);
-      z = mx_.data();
-    }
-    for (int i = 0; i < d_; ++i)
-      for (int c = 0; c < k; ++c) out[std::size_t(i) * ldo + c] = z[std::size_t(i) * k + c];
-  }
-
- private:
-  Backend& be_;
-  const std::vector<MatrixBlock>& blocks_;
-  const float* metric_;
-  int d_;
-  std::vector<float> x_, y_, z_, mx_;
-};
+using ritz::dgemm;
+using ritz::GramOperator;
+using ritz::kRankTol;
+using ritz::Mat;
+using ritz::rayleigh_ritz;
+using ritz::Ritz;
 
 // The basis: columns [X (b) | W (up to 2 b)] of s, W = the orthonormalized [R, P], and their
 // A-images in as (ld = 3 b0). The previous update P waits in columns [2 b, 2 b + np).
@@ -128,45 +66,6 @@ int orthonormalize(Backend& be, Subspace& sp, int c0, int n) {
   for (int i = 0; i < sp.d; ++i)
     for (int c = 0; c < r; ++c) w[std::size_t(i) * sp.ld + c] = sp.next[std::size_t(i) * r + c];
   return r;
-}
-
-struct Ritz {
-  Mat coef;  // [k, nb] top Ritz vectors as coefficients on the basis columns, descending
-  std::vector<double> theta;
-  int nb = 0;
-};
-
-// Rayleigh-Ritz for the pencil (H, G) = (S^T A S, S^T S) of k basis columns: G = V L V^T gives
-// the orthonormalizing map B = V_kept L_kept^-1/2; the top nb eigenvectors Y of B^T H B give
-// coefficients B Y. Directions of S that are numerically dependent (L below kRankTol) are dropped.
-Ritz rayleigh_ritz(Backend& be, Mat g, const Mat& h, int k, int b) {
-  std::vector<double> w(k);
-  be.syev(k, g.data(), w.data());
-  std::vector<int> keep;
-  for (int j = k - 1; j >= 0; --j)
-    if (w[j] > kRankTol * w[k - 1]) keep.push_back(j);
-  const int r = static_cast<int>(keep.size());
-  Mat basis(std::size_t(k) * r), hb(std::size_t(k) * r), m(std::size_t(r) * r);
-  for (int i = 0; i < k; ++i)
-    for (int c = 0; c < r; ++c) basis[i * r + c] = g[i * k + keep[c]] / std::sqrt(w[keep[c]]);
-  dgemm(be, false, false, k, r, k, h.data(), k, basis.data(), r, hb.data(), r);
-  dgemm(be, true, false, r, r, k, basis.data(), r, hb.data(), r, m.data(), r);
-  for (int i = 0; i < r; ++i)
-    for (int j = i + 1; j < r; ++j)
-      m[i * r + j] = m[j * r + i] = 0.5 * (m[i * r + j] + m[j * r + i]);
-  std::vector<double> theta(r);
-  be.syev(r, m.data(), theta.data());
-  Ritz out;
-  out.nb = std::min(b, r);
-  Mat top(std::size_t(r) * out.nb);
-  for (int c = 0; c < out.nb; ++c) {
-    out.theta.push_back(theta[r - 1 - c]);
-    for (int i = 0; i < r; ++i) top[i * out.nb + c] = m[i * r + (r - 1 - c)];
-  }
-  out.coef.resize(std::size_t(k) * out.nb);
-  dgemm(be, false, false, k, out.nb, r, basis.data(), r, top.data(), out.nb, out.coef.data(),
-        out.nb);
-  return out;
 }
 
 // Rayleigh-Ritz over the first k basis columns, then X <- S C, AX <- (AS) C and P <- S[b:k] C[b:k]
@@ -237,20 +136,6 @@ double sin_theta(const Subspace& sp, const std::vector<double>& prev) {
   return std::sqrt(std::max(0.0, 1.0 - c2));
 }
 
-void fix_sign(std::vector<float>& v, const float* ref) {
-  double s = 0;
-  if (ref != nullptr) {
-    for (std::size_t i = 0; i < v.size(); ++i) s += double{v[i]} * ref[i];
-  }
-  if (s == 0) {
-    s = *std::max_element(v.begin(), v.end(),
-                          [](float a, float b) { return std::abs(a) < std::abs(b); });
-  }
-  if (s < 0) {
-    for (float& x : v) x = -x;
-  }
-}
-
 // v = the unit f32 top Ritz vector; sigma and the residual from one more application of A to
 // exactly that v, so what is reported is what the caller gets.
 void finish(GramOperator& op, const Subspace& sp, PrincipalResult& res) {
@@ -280,6 +165,11 @@ PrincipalResult principal_direction_unscaled(Backend& be, const std::vector<Matr
     MR_ASSERT(w.data != nullptr && w.rows > 0 && w.cols == blocks[0].cols);
   const int d = blocks[0].cols, b = std::clamp(opt.block, 1, std::max(1, d / 3));
   GramOperator op(be, blocks, metric, 2 * b);
+  if (b == 1) {
+    PrincipalResult res = krylov_direction(be, op, d, opt);
+    ritz::fix_sign(res.v, sign_ref);
+    return res;
+  }
   Subspace sp = start(be, op, d, b, opt.seed);
   PrincipalResult res;
   std::vector<double> prev(d);
@@ -290,7 +180,7 @@ PrincipalResult principal_direction_unscaled(Backend& be, const std::vector<Matr
     res.converged = sin_theta(sp, prev) <= opt.tol;
   }
   finish(op, sp, res);
-  fix_sign(res.v, sign_ref);
+  ritz::fix_sign(res.v, sign_ref);
   return res;
 }
 

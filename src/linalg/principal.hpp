@@ -1,6 +1,7 @@
 // Principal right singular direction of a (possibly stacked, possibly transposed) expert matrix,
 // by block power (subspace) iteration with Rayleigh-Ritz on A = sum_b op(W_b)^T op(W_b), applied
-// implicitly with two GEMMs per block per iteration (the Gram matrix is never formed).
+// implicitly with one Gram product per block per iteration (the Gram matrix is never formed); with
+// a block of 1, by a Krylov method with a full basis (krylov.hpp: one product per iteration).
 // Convergence: sin(theta) between successive top Ritz vectors <= tol. Thread-compatible.
 #pragma once
 
@@ -21,7 +22,7 @@ struct MatrixBlock {
 };
 
 struct PrincipalOptions {
-  int block = 8;      // block size; the Rayleigh-Ritz subspace holds up to 3x this
+  int block = 8;      // block size; the Rayleigh-Ritz subspace holds up to 3x this; 1: Krylov
   double tol = 1e-6;  // on sin(theta) between iterates
   int max_iter = 1000;
   unsigned seed = 0x5eed;  // start block (deterministic)
@@ -30,7 +31,7 @@ struct PrincipalOptions {
 struct PrincipalResult {
   std::vector<float> v;  // unit vector, length cols; sign so that dot(v, sign_ref) >= 0
   double sigma = 0;      // top singular value of the stacked op(W)
-  double sigma2 = 0;     // second singular value estimate (gap diagnostics)
+  double sigma2 = 0;     // second singular value estimate (gap diagnostics); 0 for block 1
   int iterations = 0;
   double residual = 0;  // ||A v - sigma^2 v|| / sigma^2
   bool converged = false;

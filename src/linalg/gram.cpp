@@ -1,0 +1,22 @@
+// Backend::gram_accumulate through the backend's own gemm, shaped with the big operand first (the
+// shape BLAS handles best): Y = op(W) X, then Z = op(W)^T Y, added transposed into Zt.
+#include <cstddef>
+#include <vector>
+
+#include "linalg/backend.hpp"
+
+namespace moerecal::linalg {
+
+void Backend::gram_accumulate(const float* w, int rows, int d, bool transposed, int k,
+                              const float* xt, float* zt) {
+  std::vector<float> y(std::size_t(rows) * k), z(std::size_t(d) * k);
+  const Trans fwd = transposed ? Trans::kYes : Trans::kNo;
+  const Trans back = transposed ? Trans::kNo : Trans::kYes;
+  const int ld = transposed ? rows : d;
+  gemm(fwd, Trans::kYes, rows, k, d, 1.0f, w, ld, xt, d, 0.0f, y.data(), k);
+  gemm(back, Trans::kNo, d, k, rows, 1.0f, w, ld, y.data(), k, 0.0f, z.data(), k);
+  for (int c = 0; c < k; ++c)
+    for (int i = 0; i < d; ++i) zt[std::size_t(c) * d + i] += z[std::size_t(i) * k + c];
+}
+
+}  // namespace moerecal::linalg

@@ -1,0 +1,65 @@
+// Pieces shared by the two principal-direction solvers (principal.cpp: block LOBPCG; krylov.cpp:
+// Krylov with a full basis): the implicit Gram operator, the Rayleigh-Ritz step and the sign rule.
+// Internal to linalg.
+#pragma once
+
+#include <vector>
+
+#include "linalg/backend.hpp"
+#include "linalg/principal.hpp"
+
+namespace moerecal::linalg::ritz {
+
+using Mat = std::vector<double>;
+
+// Directions of the basis whose Gram eigenvalue falls below this share of the largest are dropped:
+// they carry little new information and their A-images are dominated by f32 rounding.
+constexpr double kRankTol = 1e-10;
+
+// c[m, n] = alpha op(a) op(b) + beta c for row-major doubles with leading dimensions.
+void dgemm(Backend& be, bool ta, bool tb, int m, int n, int k, const double* a, int lda,
+           const double* b, int ldb, double* c, int ldc, double alpha = 1.0, double beta = 0.0);
+
+// A applied to k columns of a row-major double array: in is rounded to f32, then Z = sum_b op(W)^T
+// op(W) X by the backend's Gram product per block (X and Z held transposed, k rows of length d),
+// between two products with the metric M when there is one (Z = M sum_b op(W)^T op(W) M X; M is
+// symmetric, so (M X)^T = X^T M).
+class GramOperator {
+ public:
+  GramOperator(Backend& be, const std::vector<MatrixBlock>& blocks, const float* metric, int k_max)
+      : be_(be),
+        blocks_(blocks),
+        metric_(metric),
+        d_(blocks[0].cols),
+        xt_(std::size_t(d_) * k_max),
+        zt_(xt_.size()) {
+    if (metric_) mt_.resize(xt_.size());
+  }
+
+  // Z = A X for k columns of a row-major double array (leading dimensions ldi, ldo); `in` is
+  // rounded to f32 in place, so it holds exactly what A saw.
+  void apply(double* in, int ldi, int k, double* out, int ldo);
+
+ private:
+  Backend& be_;
+  const std::vector<MatrixBlock>& blocks_;
+  const float* metric_;
+  int d_;
+  std::vector<float> xt_, zt_, mt_;
+};
+
+struct Ritz {
+  Mat coef;  // [k, nb] top Ritz vectors as coefficients on the basis columns, descending
+  std::vector<double> theta;
+  int nb = 0;
+};
+
+// Rayleigh-Ritz for the pencil (H, G) = (S^T A S, S^T S) of k basis columns: G = V L V^T gives
+// the orthonormalizing map B = V_kept L_kept^-1/2; the top nb eigenvectors Y of B^T H B give
+// coefficients B Y. Directions of S that are numerically dependent (L below kRankTol) are dropped.
+Ritz rayleigh_ritz(Backend& be, Mat g, const Mat& h, int k, int b);
+
+// Signs v so that v . ref > 0 (ref may be null); when that dot is 0, its largest |entry| > 0.
+void fix_sign(std::vector<float>& v, const float* ref);
+
+}  // namespace moerecal::linalg::ritz
