@@ -40,7 +40,7 @@ void swiglu(linalg::Backend& be, const Mlp& w, const float* x, int n, int d, flo
   if (act.clamped) {
     clamped_glu(g, u, nm, act);
   } else {
-    for (std::size_t i = 0; i < nm; ++i) g[i] = silu(g[i]) * u[i];
+    silu_mul(g, u, nm);
   }
   linear(be, g, n, m, w.down, d, w.down_bias, y);
   release_large(g_buf);
