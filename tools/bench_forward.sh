@@ -2,7 +2,8 @@
 # Benchmark of the forward engine on generated OLMoE-shaped checkpoints (d=1024, 64 experts of
 # width 512, top-8, bf16; SPECTRUM gaussian (default) or powerlaw; not committed), as fractions of the machine's sgemm rate on
 # active parameters (tools/bench_model_figures.py: projections, router, top-k experts, attention
-# over the average causal context; lm_head left out):
+# over the average causal context; lm_head left out, and for perplexity also with its lm_head
+# product on the scored positions, column "%+lm_head"):
 #   1. `perplexity` and `calibrate --data` at 4096 tokens on 8 and 16 layers: tokens/s, peak
 #      anonymous RSS (tools/bench_rss.py; the file-mapped checkpoint pages are left out);
 #   2. `calibrate --data` on 8 layers over CURVE token counts (default 1024 4096 16384);
@@ -54,13 +55,18 @@ run() {  # run LAYERS TOKENS CMD -> "secs anon_rss_kib" (min secs over REPS, max
     best=$(/usr/bin/python3 -c "print(min(x for x in [$s, ${best:-1e9}]))")
     rss=$((r > rss ? r : rss))
   done
-  # Forward passes over the tokens: 1 for perplexity; for calibrate the target pass, the
-  # inherited model's pass and one per trial of the KL-budget search (changelog selection).
+  # Forward passes over the tokens: 1 for perplexity; for calibrate the target pass (which is
+  # the inherited model's under a KL budget, else a separate inherited pass follows) and one per
+  # trial (changelog selection).
   local passes=1
   [ "$3" = calibrate ] && passes=$(/usr/bin/python3 -c "
 import json; s = json.load(open('$work/out-$3-$1-$2.txt'))['selection']
-print(2 + (s.get('trials') or 1))")
-  echo "$best $rss $passes"
+print((1 if s.get('mode') == 'kl-budget' else 2) + (s.get('trials') or 1))")
+  # Positions perplexity scores: its lm_head product runs on those (calibrate never runs it).
+  local scored=0
+  [ "$3" = perplexity ] && scored=$(/usr/bin/python3 -c "
+import json; print(json.load(open('$work/out-$3-$1-$2.txt'))['n_tokens_scored'])")
+  echo "$best $rss $passes $scored"
 }
 results=()
 for n in 8 16; do
@@ -73,7 +79,7 @@ if [ "${TORCH:-1}" = 1 ]; then
       "$(data 4096)" --threads "$(nproc)" > "$work/torch.json" 2> "$work/time.txt"
     s=$(grep "Elapsed (wall clock)" "$work/time.txt" | awk '{print $NF}' | awk -F: '{print ($1*60)+$2}')
     f=$(/usr/bin/python3 -c "import json; print(json.load(open('$work/torch.json'))['forward_s'])")
-    results+=("8 4096 torch $s $f 1")
+    results+=("8 4096 torch $s $f 1 0")
   done
   echo "ppl check on 8 layers, 4096 tokens: moe-recal $(cat "$work/out-perplexity-8-4096.txt")"
   echo "  PyTorch $(cat "$work/torch.json")"

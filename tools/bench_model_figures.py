@@ -9,8 +9,9 @@ headers and config.json alone (no weights read):
   flops_per_token       active multiply-add FLOPs per token (x2), all layers: projections, router,
                         top-k experts (+ shared / dense FFN), attention scores and values over the
                         average causal context ctx/2 (capped by the sliding window where it
-                        applies); lm_head left out (calibrate never runs it; for perplexity this
-                        understates the work by vocab * d per token), as tools/bench_forward.sh does
+                        applies); lm_head left out (calibrate never runs it)
+  lm_head_flops         FLOPs of the lm_head product per scored position (2 vocab d): perplexity
+                        runs it on the positions it scores, which tools/bench_forward.sh adds
 Widened element counts: BF16/F16/F32/F8_E4M3 one per element; MXFP4 *_blocks U8 [.., nb, 16] 32
 per block of 16 bytes; scale tensors (weight_scale_inv, *_scales) count as nothing.
   bench_model_figures.py MODEL [--ctx 512]     prints one JSON object
@@ -101,7 +102,8 @@ def main():
     print(json.dumps({"family": c["model_type"], "layers": c["num_hidden_layers"], "experts": E,
                       "layer_nonexpert_f32": nonexp, "layer_experts_f32": exp,
                       "expert_f32": exp // E, "global_f32": glob,
-                      "flops_per_token": flops_per_token(c, a.ctx)}))
+                      "flops_per_token": flops_per_token(c, a.ctx),
+                      "lm_head_flops": 2 * c["vocab_size"] * c["hidden_size"]}))
 
 
 if __name__ == "__main__":

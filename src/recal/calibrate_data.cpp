@@ -61,8 +61,8 @@ void balance_targets(linalg::Backend& be, const model::RoutingRule& rule, const 
 class TargetPass final : public engine::Observer {
  public:
   TargetPass(const model::MoeModel& m, const std::vector<int>& layers, const DataOptions& opt,
-             linalg::Backend& be)
-      : m_(m), layers_(layers), opt_(opt), be_(be) {
+             linalg::Backend& be, engine::Observer* watch)
+      : m_(m), layers_(layers), opt_(opt), be_(be), watch_(watch) {
     for (analysis::RouterLayer& r : analysis::load_routers(m)) routers_[r.layer] = std::move(r);
   }
 
@@ -90,6 +90,10 @@ class TargetPass final : public engine::Observer {
     return &propagate_[layer];
   }
 
+  void on_router(const engine::RouterEvent& ev) override {
+    if (watch_) watch_->on_router(ev);
+  }
+
   std::vector<LayerTargets> take() { return std::move(targets_); }
 
  private:
@@ -97,6 +101,7 @@ class TargetPass final : public engine::Observer {
   const std::vector<int>& layers_;
   const DataOptions& opt_;
   linalg::Backend& be_;
+  engine::Observer* watch_;
   std::map<int, analysis::RouterLayer> routers_;
   std::map<int, engine::RouterWeights> propagate_;
   std::vector<LayerTargets> targets_;
@@ -108,13 +113,15 @@ std::vector<LayerTargets> data_targets(const model::MoeModel& m,
                                        const std::vector<std::vector<int>>& windows,
                                        const std::vector<int>& layers, const DataOptions& opt,
                                        linalg::Backend& be,
-                                       const std::function<void(int, int)>& progress) {
-  TargetPass pass(m, layers, opt, be);
+                                       const std::function<void(int, int)>& progress,
+                                       PassOutputs out) {
+  TargetPass pass(m, layers, opt, be, out.watch);
   engine::ForwardOptions fo;
   fo.observer = &pass;
   fo.on_layer = progress;
   fo.expert_memory = opt.expert_memory;
-  engine::run_layers(m, be, windows, fo);
+  std::vector<float> hidden = engine::run_layers(m, be, windows, fo);
+  if (out.hidden) *out.hidden = std::move(hidden);
   return pass.take();
 }
 

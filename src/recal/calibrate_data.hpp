@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/experts.hpp"
+#include "engine/forward.hpp"
 #include "recal/balance.hpp"
 #include "recal/calibrate.hpp"
 
@@ -27,12 +28,21 @@ struct DataOptions {
   std::size_t expert_memory = engine::kDefaultExpertMemory;  // resident experts, bytes
 };
 
+// What the target pass also hands out: every router event to `watch` and the final-norm hidden
+// states into `hidden` (either may be null). With zero `propagate` strengths the pass is a forward
+// of the inherited model, which the KL-budget search then need not run again (trial.hpp).
+struct PassOutputs {
+  engine::Observer* watch = nullptr;
+  std::vector<float>* hidden = nullptr;
+};
+
 // `windows` are token-id sequences. Unselected layers keep their router and cost no solve.
 // `progress(i, n)` is called as each decoder layer starts.
 std::vector<LayerTargets> data_targets(const model::MoeModel& m,
                                        const std::vector<std::vector<int>>& windows,
                                        const std::vector<int>& layers, const DataOptions& opt,
                                        linalg::Backend& be,
-                                       const std::function<void(int, int)>& progress = nullptr);
+                                       const std::function<void(int, int)>& progress = nullptr,
+                                       PassOutputs out = {});
 
 }  // namespace moerecal::recal

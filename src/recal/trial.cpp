@@ -3,24 +3,18 @@
 #include "engine/positions.hpp"
 
 namespace moerecal::recal {
-namespace {
 
-// Expert load of every MoE layer from the selections the engine reports.
-struct LoadLog final : engine::Observer {
-  int k = 0, n_experts = 0;
-  std::map<int, analysis::LoadStats>* loads = nullptr;
-  void on_router(const engine::RouterEvent& ev) override {
-    (*loads)[ev.layer] = analysis::load_stats(ev.selected, ev.n_tokens, k, n_experts);
-  }
-};
-
-double mean_maxvio(const std::map<int, analysis::LoadStats>& loads) {
-  double s = 0;
-  for (const auto& [layer, l] : loads) s += l.maxvio;
-  return loads.empty() ? 0.0 : s / static_cast<double>(loads.size());
+void LoadLog::on_router(const engine::RouterEvent& ev) {
+  loads_[ev.layer] = analysis::load_stats(ev.selected, ev.n_tokens, k_, n_experts_);
 }
 
-}  // namespace
+TrialResult LoadLog::result() const {
+  TrialResult r;
+  r.loads = loads_;
+  for (const auto& [layer, l] : loads_) r.maxvio_mean += l.maxvio;
+  if (!loads_.empty()) r.maxvio_mean /= static_cast<double>(loads_.size());
+  return r;
+}
 
 TrialRunner::TrialRunner(const model::MoeModel& m, linalg::Backend& be,
                          const std::vector<std::vector<int>>& windows, std::size_t expert_memory,
@@ -31,18 +25,24 @@ TrialRunner::TrialRunner(const model::MoeModel& m, linalg::Backend& be,
   base_ = measure(fo, base_hidden_);
 }
 
+TrialRunner::TrialRunner(const model::MoeModel& m, linalg::Backend& be,
+                         const std::vector<std::vector<int>>& windows, std::size_t expert_memory,
+                         std::vector<float> inherited_hidden, const LoadLog& inherited_loads)
+    : m_(m),
+      be_(be),
+      windows_(windows),
+      expert_memory_(expert_memory),
+      head_(m),
+      base_hidden_(std::move(inherited_hidden)),
+      base_(inherited_loads.result()) {}
+
 TrialResult TrialRunner::measure(const engine::ForwardOptions& opt, std::vector<float>& hidden) {
-  TrialResult r;
-  LoadLog log;
-  log.k = m_.spec.top_k();
-  log.n_experts = m_.spec.n_experts();
-  log.loads = &r.loads;
+  LoadLog log(m_.spec);
   engine::ForwardOptions fo = opt;
   fo.observer = &log;
   fo.expert_memory = expert_memory_;
   hidden = engine::run_layers(m_, be_, windows_, fo);
-  r.maxvio_mean = mean_maxvio(r.loads);
-  return r;
+  return log.result();
 }
 
 TrialResult TrialRunner::run(const std::map<int, engine::RouterWeights>& routers) {

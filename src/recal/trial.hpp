@@ -20,12 +20,29 @@ struct TrialResult {
   std::map<int, analysis::LoadStats> loads;
 };
 
+// The expert load of every MoE layer, from the selections a forward pass reports.
+class LoadLog final : public engine::Observer {
+ public:
+  explicit LoadLog(const model::ModelSpec& s) : k_(s.top_k()), n_experts_(s.n_experts()) {}
+  void on_router(const engine::RouterEvent& ev) override;
+  // loads and their mean maxvio; kl_mean 0.
+  TrialResult result() const;
+
+ private:
+  int k_, n_experts_;
+  std::map<int, analysis::LoadStats> loads_;
+};
+
 class TrialRunner {
  public:
   // Runs the inherited model over `windows` (kept by reference).
   TrialRunner(const model::MoeModel& m, linalg::Backend& be,
               const std::vector<std::vector<int>>& windows, std::size_t expert_memory,
               const std::function<void(int, int)>& progress = nullptr);
+  // Takes the inherited model's pass made elsewhere (its final-norm hidden states and loads).
+  TrialRunner(const model::MoeModel& m, linalg::Backend& be,
+              const std::vector<std::vector<int>>& windows, std::size_t expert_memory,
+              std::vector<float> inherited_hidden, const LoadLog& inherited_loads);
   // Candidate routers by MoE layer (others keep the checkpoint's).
   TrialResult run(const std::map<int, engine::RouterWeights>& routers);
   const TrialResult& inherited() const { return base_; }
