@@ -5,8 +5,10 @@
 #include <cstddef>
 
 // GCC 12 warns inside its own _mm512_reduce_add_ps (an _mm256_undefined_pd operand it ignores).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace moerecal::linalg {
 namespace {
