@@ -2,7 +2,7 @@
 // Krylov method with a full basis. Internal to linalg.
 #pragma once
 
-#include "linalg/principal.hpp"
+#include "linalg/principal_types.hpp"
 #include "linalg/ritz.hpp"
 
 namespace moerecal::linalg {

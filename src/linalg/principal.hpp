@@ -8,34 +8,9 @@
 #include <vector>
 
 #include "linalg/backend.hpp"
+#include "linalg/principal_types.hpp"
 
 namespace moerecal::linalg {
-
-// One row-major block of the operator. With transposed=false it contributes W^T W (W is
-// rows x cols, cols = the direction's dimension); with transposed=true it contributes W W^T
-// (W is cols x rows), i.e. the left singular direction of W.
-struct MatrixBlock {
-  const float* data = nullptr;
-  int rows = 0;  // rows of op(W)
-  int cols = 0;  // columns of op(W) = dimension of the direction
-  bool transposed = false;
-};
-
-struct PrincipalOptions {
-  int block = 8;      // block size; the Rayleigh-Ritz subspace holds up to 3x this; 1: Krylov
-  double tol = 1e-6;  // on sin(theta) between iterates
-  int max_iter = 1000;
-  unsigned seed = 0x5eed;  // start block (deterministic)
-};
-
-struct PrincipalResult {
-  std::vector<float> v;  // unit vector, length cols; sign so that dot(v, sign_ref) >= 0
-  double sigma = 0;      // top singular value of the stacked op(W)
-  double sigma2 = 0;     // second singular value estimate (gap diagnostics); 0 for block 1
-  int iterations = 0;
-  double residual = 0;  // ||A v - sigma^2 v|| / sigma^2
-  bool converged = false;
-};
 
 // `sign_ref` (length cols, may be null) fixes the sign. With `metric` (a symmetric cols x cols
 // row-major M), the operator is M A M instead, still applied implicitly. Blocks (and a metric)

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "linalg/backend.hpp"
-#include "linalg/principal.hpp"
+#include "linalg/principal_types.hpp"
 
 namespace moerecal::linalg::ritz {
 
