@@ -40,7 +40,7 @@ for fx in "${fixtures[@]}"; do
     fi
     (cd "$out" && find . -type f | LC_ALL=C sort | while read -r f; do
       case "$f" in
-        *router-changelog.json|*ROUTER_CHANGELOG.md|*eval-report.json|*eval-report.md)
+        *router-changelog.json|*ROUTER_CHANGELOG.md|*eval-report.json|*eval-report.md|*eval-report.html)
           sed -e 's/[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9:]*Z/UTC/g' -e "s#$out#OUT#g" -e "s#$build#BUILD#g" "$f" |
             sha256sum | sed "s#-#$f#" ;;
         *) sha256sum "$f" ;;

@@ -2,8 +2,6 @@
 // KL budget's search), and the effect measured on the calibration tokens.
 #include "recal/calibrate_data.hpp"
 
-#include <optional>
-
 #include "jobs/calibrate_steps.hpp"
 #include "jobs/data.hpp"
 #include "jobs/progress.hpp"
@@ -85,25 +83,20 @@ std::vector<recal::LayerOutcome> calibrate_with_data(const CalibrateRequest& r,
   calibration = calibration_json(r.data, d);
   // Under a KL budget the targets are taken on the inherited model's activations, so the target
   // pass is the inherited forward the budget search compares with: it is run once, not twice.
-  const bool inherited_pass = r.kl_budget >= 0;
+  const recal::DataOptions opt = data_options(r, ctx);
   recal::LoadLog inherited_loads(m.spec);
   std::vector<float> inherited_hidden;
   std::vector<recal::LayerTargets> targets;
   {
     Progress progress("calibrate", d.tokens.tokens);
     recal::PassOutputs out;
-    if (inherited_pass) out = {&inherited_loads, &inherited_hidden};
-    targets = recal::data_targets(m, d.windows, layers, data_options(r, ctx), be,
-                                  std::ref(progress), out);
+    if (opt.propagates_inherited()) out = {&inherited_loads, &inherited_hidden};
+    targets = recal::data_targets(m, d.windows, layers, opt, be, std::ref(progress), out);
   }
-  std::optional<recal::TrialRunner> trials;
-  if (inherited_pass) {
-    trials.emplace(m, be, d.windows, ctx.expert_memory, std::move(inherited_hidden),
-                   inherited_loads);
-  } else {
-    trials.emplace(m, be, d.windows, ctx.expert_memory);
-  }
-  recal::TrialRunner& runner = *trials;
+  recal::TrialRunner runner = opt.propagates_inherited()
+                                  ? recal::TrialRunner(m, be, d.windows, ctx.expert_memory,
+                                                       std::move(inherited_hidden), inherited_loads)
+                                  : recal::TrialRunner(m, be, d.windows, ctx.expert_memory);
   recal::TrialResult result;
   const recal::Strengths s = choose(r, be, runner, targets, result, selection);
   std::vector<recal::LayerOutcome> outs;

@@ -71,14 +71,6 @@ void restart(Basis& b) {
   b.m = 1;
 }
 
-double sin_between(const Mat& a, const Mat& b) {
-  double ab = 0, aa = 0, bb = 0;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    ab += a[i] * b[i], aa += a[i] * a[i], bb += b[i] * b[i];
-  const double c2 = aa > 0 && bb > 0 ? ab * ab / (aa * bb) : 1.0;
-  return std::sqrt(std::max(0.0, 1.0 - c2));
-}
-
 // v = the unit f32 Ritz vector; sigma and the residual ||A x - theta x|| / theta of the pair.
 void finish(const Basis& b, PrincipalResult& res) {
   const double nx = norm(b.x), inv = nx > 0 ? 1.0 / nx : 0.0;
@@ -114,7 +106,7 @@ PrincipalResult krylov_direction(Backend& be, ritz::GramOperator& op, int d,
       break;
     }
     update(be, b);
-    res.converged = sin_between(b.x, prev) <= opt.tol;
+    res.converged = ritz::sin_between(b.x.data(), 1, prev.data(), d) <= opt.tol;
   }
   finish(b, res);
   return res;

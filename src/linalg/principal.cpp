@@ -125,17 +125,6 @@ Subspace start(Backend& be, GramOperator& op, int d, int b, unsigned seed) {
   return sp;
 }
 
-// sin(theta) between the top Ritz vector (column 0 of s) and `prev`.
-double sin_theta(const Subspace& sp, const std::vector<double>& prev) {
-  double dot = 0, pp = 0, xx = 0;
-  for (int i = 0; i < sp.d; ++i) {
-    const double x = sp.s[std::size_t(i) * sp.ld];
-    dot += x * prev[i], pp += prev[i] * prev[i], xx += x * x;
-  }
-  const double c2 = pp > 0 && xx > 0 ? dot * dot / (pp * xx) : 1.0;
-  return std::sqrt(std::max(0.0, 1.0 - c2));
-}
-
 // v = the unit f32 top Ritz vector; sigma and the residual from one more application of A to
 // exactly that v, so what is reported is what the caller gets.
 void finish(GramOperator& op, const Subspace& sp, PrincipalResult& res) {
@@ -177,7 +166,7 @@ PrincipalResult principal_direction_unscaled(Backend& be, const std::vector<Matr
     for (int i = 0; i < d; ++i) prev[i] = sp.s[std::size_t(i) * sp.ld];
     iterate(be, op, sp);
     ++res.iterations;
-    res.converged = sin_theta(sp, prev) <= opt.tol;
+    res.converged = ritz::sin_between(sp.s.data(), sp.ld, prev.data(), d) <= opt.tol;
   }
   finish(op, sp, res);
   ritz::fix_sign(res.v, sign_ref);

@@ -69,6 +69,16 @@ Ritz rayleigh_ritz(Backend& be, Mat g, const Mat& h, int k, int b) {
   return out;
 }
 
+double sin_between(const double* a, std::size_t stride, const double* b, int d) {
+  double ab = 0, aa = 0, bb = 0;
+  for (int i = 0; i < d; ++i) {
+    const double x = a[std::size_t(i) * stride];
+    ab += x * b[i], aa += x * x, bb += b[i] * b[i];
+  }
+  const double c2 = aa > 0 && bb > 0 ? ab * ab / (aa * bb) : 1.0;
+  return std::sqrt(std::max(0.0, 1.0 - c2));
+}
+
 void fix_sign(std::vector<float>& v, const float* ref) {
   double s = 0;
   if (ref != nullptr) {

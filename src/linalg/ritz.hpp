@@ -59,6 +59,10 @@ struct Ritz {
 // coefficients B Y. Directions of S that are numerically dependent (L below kRankTol) are dropped.
 Ritz rayleigh_ritz(Backend& be, Mat g, const Mat& h, int k, int b);
 
+// sin(theta) between a (d entries, `stride` apart: a basis column) and the contiguous b; 1 when
+// either is 0.
+double sin_between(const double* a, std::size_t stride, const double* b, int d);
+
 // Signs v so that v . ref > 0 (ref may be null); when that dot is 0, its largest |entry| > 0.
 void fix_sign(std::vector<float>& v, const float* ref);
 

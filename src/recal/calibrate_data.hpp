@@ -26,11 +26,16 @@ struct DataOptions {
   bool refit_bias = false;  // balancing move: the family's own bias (else the row shift)
   BalanceOptions balance;
   std::size_t expert_memory = engine::kDefaultExpertMemory;  // resident experts, bytes
+  // The target pass is then a forward of the inherited model (PassOutputs below).
+  bool propagates_inherited() const {
+    return propagate.mpi == 0 && propagate.shift == 0 && propagate.bias == 0;
+  }
 };
 
 // What the target pass also hands out: every router event to `watch` and the final-norm hidden
-// states into `hidden` (either may be null). With zero `propagate` strengths the pass is a forward
-// of the inherited model, which the KL-budget search then need not run again (trial.hpp).
+// states into `hidden` (either may be null). When the options propagate the inherited routers the
+// pass is a forward of the inherited model, which the KL-budget search then need not run again
+// (trial.hpp).
 struct PassOutputs {
   engine::Observer* watch = nullptr;
   std::vector<float>* hidden = nullptr;

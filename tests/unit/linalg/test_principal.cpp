@@ -51,19 +51,17 @@ double residual_of(const std::vector<double>& s, int rows, int cols, const std::
   return std::sqrt(res / vv) / s2;
 }
 
-// Solves on `blocks` and checks against dgesvd of `stacked` ([rows, cols], the explicit matrix),
-// with the default block (LOBPCG) and with a block of 1 (the Krylov solver).
-PrincipalResult check_against_lapack(const std::vector<MatrixBlock>& blocks,
-                                     const std::vector<double>& stacked, int rows, int cols,
-                                     int block = PrincipalOptions{}.block) {
+// One solve with `block` on `blocks`, checked against the SVD (s, vt) of the explicit matrix
+// `stacked` ([rows, cols]) and against its own reported figures recomputed in double.
+PrincipalResult check_block(const std::vector<MatrixBlock>& blocks,
+                            const std::vector<double>& stacked, int rows, int cols,
+                            const std::vector<double>& s, const std::vector<double>& vt,
+                            int block) {
   auto be = make_backend();
   PrincipalOptions opt;
   opt.block = block;
   const PrincipalResult r = principal_direction(*be, blocks, nullptr, opt);
-  if (block == PrincipalOptions{}.block) check_against_lapack(blocks, stacked, rows, cols, 1);
   CAPTURE(block);
-  std::vector<double> s, u, vt;
-  moerecal::test::svd(stacked, rows, cols, s, u, vt);
   CAPTURE(r.iterations);
   REQUIRE(r.v.size() == std::size_t(cols));
   CHECK(r.converged);
@@ -79,6 +77,16 @@ PrincipalResult check_against_lapack(const std::vector<MatrixBlock>& blocks,
   CHECK(std::abs(res - r.residual) <= 1e-6);  // the reported residual is the returned v's
   CHECK(r.sigma == doctest::Approx(sigma).epsilon(1e-6));
   return r;
+}
+
+// check_block with a block of 1 (the Krylov solver) and with the default block (LOBPCG), whose
+// result is returned.
+PrincipalResult check_against_lapack(const std::vector<MatrixBlock>& blocks,
+                                     const std::vector<double>& stacked, int rows, int cols) {
+  std::vector<double> s, u, vt;
+  moerecal::test::svd(stacked, rows, cols, s, u, vt);
+  check_block(blocks, stacked, rows, cols, s, vt, 1);
+  return check_block(blocks, stacked, rows, cols, s, vt, PrincipalOptions{}.block);
 }
 
 std::vector<double> widen(const std::vector<float>& a) { return {a.begin(), a.end()}; }
