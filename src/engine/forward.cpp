@@ -31,14 +31,23 @@ std::vector<float> embed(const model::MoeModel& m, const std::vector<std::vector
   return h;
 }
 
+// Activations a pass reuses from layer to layer (and stream to stream): the normed hidden states
+// and the routed experts' outputs.
+struct LayerScratch {
+  std::vector<float> x;
+  MoeWorkspace moe;
+};
+
 // One layer (weights already loaded) on the hidden states h of all sequences.
 void run_layer(const model::MoeModel& m, linalg::Backend& be, int layer,
                const std::vector<std::vector<int>>& seqs, const RopeTables& rope,
-               const ForwardOptions& opt, const LayerWeights& w, std::vector<float>& h) {
+               const ForwardOptions& opt, const LayerWeights& w, std::vector<float>& h,
+               LayerScratch& scratch) {
   const model::ModelSpec& s = m.spec;
   const int d = s.hidden;
   const std::size_t T = h.size() / d;
-  std::vector<float> x(h.size());
+  std::vector<float>& x = scratch.x;
+  x.resize(h.size());
   rms_norm(h.data(), w.input_norm.data(), x.data(), T, d, s.rms_eps);
   std::size_t off = 0;
   const auto attend = s.attn.kind == model::AttentionKind::kMla ? mla_attention : attention;
@@ -60,7 +69,8 @@ void run_layer(const model::MoeModel& m, linalg::Backend& be, int layer,
     if (const auto* r = opt.observer->router_for(layer, w, x.data(), static_cast<int>(T)))
       router = r;
   }
-  moe_block(be, s, w, *router, layer, x.data(), static_cast<int>(T), h.data(), opt.observer);
+  moe_block(be, s, w, *router, layer, x.data(), static_cast<int>(T), h.data(), opt.observer,
+            scratch.moe);
   require_finite_activations(m, layer, "MoE outputs", h.data(), h.size());
 }
 
@@ -83,11 +93,12 @@ std::vector<std::vector<float>> run_layers_lockstep(const model::MoeModel& m, li
   std::vector<std::vector<float>> hs(streams.size(), embed(m, seqs));
   const RopeTables rope = rope_tables(s.attn.rope);
   LayerWeights w;  // one layer resident, its buffers reused by the next
+  LayerScratch scratch;
   for (int layer = 0; layer < s.n_layers; ++layer) {
     if (streams.front().on_layer) streams.front().on_layer(layer, s.n_layers);
     load_layer(m, be, layer, streams.front().expert_memory, w);
     for (std::size_t i = 0; i < streams.size(); ++i) {
-      run_layer(m, be, layer, seqs, rope, streams[i], w, hs[i]);
+      run_layer(m, be, layer, seqs, rope, streams[i], w, hs[i], scratch);
     }
   }
   const std::vector<float> norm = model::WeightReader(m).read(model::model_tensors(s).final_norm);

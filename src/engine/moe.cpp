@@ -1,7 +1,6 @@
 #include "engine/moe.hpp"
 
 #include <cmath>
-#include <memory>
 
 #include "engine/ffn.hpp"
 #include "engine/ops.hpp"
@@ -16,7 +15,7 @@ using linalg::Trans;
 // the backend's workers (skinny GEMMs), then add the results, scaled by the routing weights, in
 // expert order so the sum does not depend on scheduling.
 void routed_experts(linalg::Backend& be, const model::ModelSpec& s, const LayerWeights& w,
-                    const model::Routes& routes, const float* x, float* out) {
+                    const model::Routes& routes, const float* x, float* out, MoeWorkspace& ws) {
   const int d = s.hidden;
   const int E = w.experts.size(), k = routes.k;
   std::vector<std::vector<int>> tokens(E);
@@ -28,21 +27,23 @@ void routed_experts(linalg::Backend& be, const model::ModelSpec& s, const LayerW
       scales[routes.experts[slot]].push_back(routes.weights[slot]);
     }
   }
-  std::vector<std::unique_ptr<float[]>> ys(E);  // uninitialised: swiglu overwrites
+  // Expert e's outputs are rows [first[e], first[e + 1]) of one buffer.
+  std::vector<std::size_t> first(E + 1, 0);
+  for (int e = 0; e < E; ++e) first[e + 1] = first[e] + tokens[e].size();
+  float* ys = ws.expert_out(first[E] * d);
   be.parallel_for(E, [&](int e, linalg::Backend& wbe) {
     const int n = static_cast<int>(tokens[e].size());
     if (n == 0) return;
     thread_local std::vector<float> xe_buf;
     float* xe = scratch(xe_buf, std::size_t(n) * d);
-    ys[e].reset(new float[std::size_t(n) * d]);
     for (int r = 0; r < n; ++r)
       std::copy_n(x + std::size_t(tokens[e][r]) * d, d, xe + std::size_t(r) * d);
-    w.experts.with(e,
-                   [&](const Mlp& mlp) { swiglu(wbe, mlp, xe, n, d, ys[e].get(), s.expert_act); });
+    float* ye = ys + first[e] * d;
+    w.experts.with(e, [&](const Mlp& mlp) { swiglu(wbe, mlp, xe, n, d, ye, s.expert_act); });
     release_large(xe_buf);
   });
   for (int e = 0; e < E; ++e) {
-    const float* ye = ys[e].get();
+    const float* ye = ys + first[e] * d;
     for (std::size_t r = 0; r < tokens[e].size(); ++r) {
       const float c = scales[e][r];
       float* o = out + std::size_t(tokens[e][r]) * d;
@@ -69,7 +70,7 @@ const float* or_null(const std::vector<float>& v) { return v.empty() ? nullptr :
 
 void moe_block(linalg::Backend& be, const model::ModelSpec& s, const LayerWeights& w,
                const RouterWeights& router, int layer, const float* x, int T, float* out,
-               Observer* observer) {
+               Observer* observer, MoeWorkspace& ws) {
   const int d = s.hidden, E = s.n_experts();
   std::vector<float> logits(std::size_t(T) * E);
   be.gemm(Trans::kNo, Trans::kYes, T, E, d, 1.0f, x, d, router.rows.data(), d, 0.0f, logits.data(),
@@ -80,7 +81,7 @@ void moe_block(linalg::Backend& be, const model::ModelSpec& s, const LayerWeight
   if (observer) {
     observer->on_router({layer, T, x, logits.data(), routes.experts.data(), routes.weights.data()});
   }
-  routed_experts(be, s, w, routes, x, out);
+  routed_experts(be, s, w, routes, x, out, ws);
   shared_expert(be, w, x, T, d, out);
 }
 

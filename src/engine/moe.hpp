@@ -3,6 +3,8 @@
 // gated for Qwen2-MoE).
 #pragma once
 
+#include <cstddef>
+#include <memory>
 #include <vector>
 
 #include "engine/forward.hpp"
@@ -10,9 +12,27 @@
 
 namespace moerecal::engine {
 
+// Memory a forward pass lends its MoE blocks, layer after layer: every routed expert's output
+// for the layer's tokens (T k rows of d), kept so that the next layer writes into pages already
+// mapped instead of faulting in fresh ones. Uninitialised: each expert overwrites its rows.
+class MoeWorkspace {
+ public:
+  float* expert_out(std::size_t n) {
+    if (n > capacity_) {
+      data_.reset(new float[n]);
+      capacity_ = n;
+    }
+    return data_.get();
+  }
+
+ private:
+  std::unique_ptr<float[]> data_;
+  std::size_t capacity_ = 0;
+};
+
 // x: [T, d] router inputs; adds the block's output into out [T, d]; reports to the observer.
 void moe_block(linalg::Backend& be, const model::ModelSpec& s, const LayerWeights& w,
                const RouterWeights& router, int layer, const float* x, int T, float* out,
-               Observer* observer);
+               Observer* observer, MoeWorkspace& ws);
 
 }  // namespace moerecal::engine
