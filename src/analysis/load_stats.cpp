@@ -6,10 +6,20 @@
 namespace moerecal::analysis {
 
 LoadStats load_stats(const int* selected, int n_tokens, int k, int n_experts) {
+  std::vector<int> counts(n_experts, 0);
+  for (int i = 0; i < n_tokens * k; ++i) ++counts[selected[i]];
+  return load_stats(counts, n_tokens, k);
+}
+
+LoadStats load_stats(const std::vector<int>& counts, int n_tokens, int k) {
+  const int n_experts = static_cast<int>(counts.size());
   LoadStats s;
   s.load.assign(n_experts, 0.0);
-  const double slots = static_cast<double>(n_tokens) * k;
-  for (int i = 0; i < n_tokens * k; ++i) s.load[selected[i]] += 1.0 / slots;
+  // One share per slot, added slot by slot (a sum of equal terms depends only on their number).
+  const double share = 1.0 / (static_cast<double>(n_tokens) * k);
+  for (int e = 0; e < n_experts; ++e) {
+    for (int i = 0; i < counts[e]; ++i) s.load[e] += share;
+  }
   double mx = 0, h = 0;
   for (double l : s.load) {
     mx = std::max(mx, l);

@@ -22,6 +22,8 @@ struct LoadStats {
 
 // From per-token selected experts [T, k].
 LoadStats load_stats(const int* selected, int n_tokens, int k, int n_experts);
+// From the number of tokens that selected each expert [E]; the same figures, bit for bit.
+LoadStats load_stats(const std::vector<int>& counts, int n_tokens, int k);
 
 // The load a router (rows and biases) gives router inputs x [T, d] under the family's routing
 // rule (the choice of model::route, which the forward pass uses, via model::route_selection).

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "model/selection_counts.hpp"
+
 namespace moerecal::recal {
 namespace {
 
@@ -24,17 +26,6 @@ double score_spread(const model::RoutingRule& rule, const std::vector<float>& lo
     total += spread;
   }
   return T > 0 ? total / T : 0.0;
-}
-
-analysis::LoadStats load_of(const model::RoutingRule& rule, const std::vector<float>& logits, int T,
-                            BiasKind kind, const std::vector<float>& bias,
-                            const std::vector<float>& fixed_router_bias,
-                            const std::vector<float>& fixed_selection_bias) {
-  std::vector<int> experts;
-  const bool router = kind == BiasKind::kRouter;
-  model::route_selection(rule, logits.data(), T, router ? bias.data() : or_null(fixed_router_bias),
-                         router ? or_null(fixed_selection_bias) : bias.data(), experts);
-  return analysis::load_stats(experts.data(), T, rule.top_k, rule.n_experts);
 }
 
 // Step size of the sign update: doubled after 5 improvements in a row or 5 steps on a plateau
@@ -70,21 +61,33 @@ void sign_step(std::vector<float>& bias, const std::vector<double>& load, double
   }
 }
 
+// Router logits [T, E] of inputs x [T, d] (no bias).
+std::vector<float> logits_of(linalg::Backend& be, const analysis::RouterLayer& router,
+                             const float* x, int T, int E) {
+  const int d = router.hidden;
+  std::vector<float> logits(std::size_t(T) * E);
+  be.gemm(linalg::Trans::kNo, linalg::Trans::kYes, T, E, d, 1.0f, x, d, router.rows.data(), d, 0.0f,
+          logits.data(), E);
+  return logits;
+}
+
 }  // namespace
 
 BalanceResult balance_bias(linalg::Backend& be, const model::RoutingRule& rule,
                            const analysis::RouterLayer& router, BiasKind kind, const float* x,
                            int T, const BalanceOptions& opt) {
-  const int E = rule.n_experts, d = router.hidden;
-  std::vector<float> logits(std::size_t(T) * E);
-  be.gemm(linalg::Trans::kNo, linalg::Trans::kYes, T, E, d, 1.0f, x, d, router.rows.data(), d, 0.0f,
-          logits.data(), E);
+  const int E = rule.n_experts;
+  const std::vector<float> logits = logits_of(be, router, x, T, E);
   const std::vector<float>& start =
       kind == BiasKind::kRouter ? router.router_bias.values : router.selection_bias.values;
   std::vector<float> bias = start.empty() ? std::vector<float>(E, 0.0f) : start;
-  const auto& rb = router.router_bias.values;
-  const auto& sb = router.selection_bias.values;
-  BalanceResult best{bias, load_of(rule, logits, T, kind, bias, rb, sb), 0, 0};
+  model::SelectionCounts selection(rule, logits.data(), T, kind == BiasKind::kRouter,
+                                   or_null(router.router_bias.values),
+                                   or_null(router.selection_bias.values));
+  const auto load_of = [&](const std::vector<float>& b) {
+    return analysis::load_stats(selection.counts(b), T, rule.top_k);
+  };
+  BalanceResult best{bias, load_of(bias), 0, 0};
   // The first step scales with the spread of the scores and of the bias itself (a skewed
   // inherited bias may need to move further than the scores spread).
   const auto [b_lo, b_hi] = std::minmax_element(bias.begin(), bias.end());
@@ -95,7 +98,7 @@ BalanceResult balance_bias(linalg::Backend& be, const model::RoutingRule& rule,
   for (int it = 1; it <= opt.max_iters && step.u > 0; ++it) {
     sign_step(bias, load.load, step.u);
     const std::vector<double> previous = std::move(load.load);
-    load = load_of(rule, logits, T, kind, bias, rb, sb);
+    load = load_of(bias);
     best.iterations = it;
     const bool improved = load.maxvio < best.load.maxvio;
     if (improved) {
