@@ -53,4 +53,8 @@ void ExpertBank::with(int e, const std::function<void(const Mlp&)>& fn) const {
   fn(buffer);
 }
 
+void ExpertBank::check(int e) const {
+  if (!resident_) with(e, [](const Mlp&) {});
+}
+
 }  // namespace moerecal::engine

@@ -40,6 +40,9 @@ class ExpertBank {
   bool resident() const { return resident_; }
   // fn(expert e's weights, valid during the call); concurrent calls for distinct e are safe.
   void with(int e, const std::function<void(const Mlp&)>& fn) const;
+  // Reads a streamed expert without running it (FormatError on a non-finite weight), so that a pass
+  // routing no token to it checks its weights as loading a resident layer does.
+  void check(int e) const;
 
  private:
   const model::MoeModel* m_ = nullptr;

@@ -74,6 +74,13 @@ void run_layer(const model::MoeModel& m, linalg::Backend& be, int layer,
   require_finite_activations(m, layer, "MoE outputs", h.data(), h.size());
 }
 
+// Whether layer `layer`'s routed experts are read more than once in this run.
+bool experts_reused(const std::vector<ForwardOptions>& streams, int layer) {
+  if (streams.size() > 1) return true;
+  const Observer* o = streams.front().observer;
+  return o != nullptr && o->reads_experts(layer);
+}
+
 }  // namespace
 
 std::vector<float> run_layers(const model::MoeModel& m, linalg::Backend& be,
@@ -96,7 +103,7 @@ std::vector<std::vector<float>> run_layers_lockstep(const model::MoeModel& m, li
   LayerScratch scratch;
   for (int layer = 0; layer < s.n_layers; ++layer) {
     if (streams.front().on_layer) streams.front().on_layer(layer, s.n_layers);
-    load_layer(m, be, layer, streams.front().expert_memory, w);
+    load_layer(m, be, layer, experts_reused(streams, layer) ? streams.front().expert_memory : 0, w);
     for (std::size_t i = 0; i < streams.size(); ++i) {
       run_layer(m, be, layer, seqs, rope, streams[i], w, hs[i], scratch);
     }

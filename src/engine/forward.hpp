@@ -35,6 +35,9 @@ class Observer {
                                           int n_tokens) {
     return nullptr;
   }
+  // Whether router_for reads layer `layer`'s routed experts (w.experts): the layer's experts are
+  // then widened once for both uses where --expert-memory allows.
+  virtual bool reads_experts(int layer) const { return false; }
   virtual void on_router(const RouterEvent& ev) {}
 };
 
@@ -44,8 +47,10 @@ struct ForwardOptions {
   const std::map<int, RouterWeights>* routers = nullptr;
   // Called as each layer starts: (layer index, number of layers).
   std::function<void(int, int)> on_layer;
-  // Routed experts of a layer are kept widened up to this many bytes, else streamed (the first
-  // stream's value holds for a lockstep run).
+  // Routed experts of a layer that are read more than once (by several streams, or by the forward
+  // and an observer that reads them) are kept widened up to this many bytes, else streamed (the
+  // first stream's value holds for a lockstep run). Experts read once are always streamed: each
+  // is widened once either way, and streaming never holds the layer's f32 copy (experts.hpp).
   std::size_t expert_memory = kDefaultExpertMemory;
 };
 

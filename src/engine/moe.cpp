@@ -33,7 +33,7 @@ void routed_experts(linalg::Backend& be, const model::ModelSpec& s, const LayerW
   float* ys = ws.expert_out(first[E] * d);
   be.parallel_for(E, [&](int e, linalg::Backend& wbe) {
     const int n = static_cast<int>(tokens[e].size());
-    if (n == 0) return;
+    if (n == 0) return w.experts.check(e);
     thread_local std::vector<float> xe_buf;
     float* xe = scratch(xe_buf, std::size_t(n) * d);
     for (int r = 0; r < n; ++r)

@@ -90,6 +90,10 @@ class TargetPass final : public engine::Observer {
     return &propagate_[layer];
   }
 
+  bool reads_experts(int layer) const override {
+    return std::binary_search(layers_.begin(), layers_.end(), layer);
+  }
+
   void on_router(const engine::RouterEvent& ev) override {
     if (watch_) watch_->on_router(ev);
   }

@@ -84,6 +84,23 @@ TEST_SUITE("cli") {
     }
   }
 
+  TEST_CASE("a non-finite expert that no token reaches: perplexity still exits 2, streamed too") {
+    // Tokens 3 and 4 route to neither of the 4 experts' copy holding the NaN (expert 1): a
+    // streamed pass that widened only the experts it ran exited 0 here.
+    TempDir tmp;
+    const fs::path data = tmp / "two.jsonl";
+    std::ofstream(data) << "{\"input_ids\": [3, 4]}\n";
+    const std::string fx = (testdata() / "bad" / "nan_in_expert").string();
+    for (const char* memory : {"4096", "0"}) {
+      CAPTURE(memory);
+      const CliResult r =
+          run_cli({"--expert-memory", memory, "perplexity", fx, "--data", data.string()});
+      CAPTURE(r.err);
+      CHECK(r.exit_code == 2);
+      CHECK(r.err.find("experts.1.w3.weight': element 5 is nan") != std::string::npos);
+    }
+  }
+
   TEST_CASE("an expert of huge finite weights: calibrate with and without data, no exit 3") {
     for (const char* name : {"tiny-olmoe", "tiny-mixtral"}) {
       CAPTURE(name);

@@ -1,5 +1,6 @@
 // --expert-memory 0 streams every layer's experts (one per worker at a time) instead of keeping
-// them widened: the results must be the same bits as the resident run.
+// them widened: the results must be the same bits as the resident run. perplexity reads each
+// expert once and streams either way; eval and calibrate --data hold them resident by default.
 #include <doctest/doctest.h>
 
 #include "fixtures.hpp"
