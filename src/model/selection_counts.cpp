@@ -11,14 +11,34 @@ namespace {
 
 constexpr double kNever = -1.0;  // a room no move fits in: route the token every time
 
-// Whether route_selection() chooses by top-k on the logits plus the moving bias (its logits-only
-// path; where the softmax would round the k-th and (k+1)-th together it falls back to route(),
-// and room() gives such a token no room).
-bool chooses_on_biased_logits(const RoutingRule& r, bool router_bias_moves,
-                              const float* fixed_selection_bias) {
-  if (!router_bias_moves) return false;
-  return r.top_k_then_softmax || (r.score == ScoreFn::kSoftmax && fixed_selection_bias == nullptr &&
-                                  r.group_score == GroupScore::kNone);
+// Whether route_selection() chooses by plain top-k on the moving bias added to values that do not
+// move: the logits (a moving router bias, where route_selection decides on the logits; where the
+// softmax would round the k-th and (k+1)-th together it falls back to route(), and room() gives
+// such a token no room), or the sigmoid scores (a moving selection bias, every group kept).
+SelectionCounts::Choice choice_of(const RoutingRule& r, bool router_bias_moves,
+                                  const float* fixed_selection_bias) {
+  using C = SelectionCounts::Choice;
+  if (router_bias_moves) {
+    const bool on_logits =
+        r.top_k_then_softmax || (r.score == ScoreFn::kSoftmax && fixed_selection_bias == nullptr &&
+                                 r.group_score == GroupScore::kNone);
+    return on_logits ? C::kBiasedLogits : C::kRouteAll;
+  }
+  const bool every_group = r.group_score == GroupScore::kNone || r.topk_group == r.n_group;
+  return !r.top_k_then_softmax && r.score == ScoreFn::kSigmoid && every_group ? C::kBiasedScores
+                                                                              : C::kRouteAll;
+}
+
+// The sigmoid scores [T, E] as route() forms them (the router bias, if any, added first).
+std::vector<float> sigmoid_scores(const float* logits, std::size_t T, int E,
+                                  const float* router_bias) {
+  std::vector<float> s(T * E);
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    float z = logits[i];
+    if (router_bias != nullptr) z += router_bias[i % E];
+    s[i] = static_cast<float>(1.0 / (1.0 + std::exp(-double{z})));
+  }
+  return s;
 }
 
 double max_abs(const float* v, std::size_t n) {
@@ -38,25 +58,28 @@ SelectionCounts::SelectionCounts(const RoutingRule& rule, const float* logits, i
       router_bias_moves_(router_bias_moves),
       fixed_router_(fixed_router_bias),
       fixed_selection_(fixed_selection_bias),
-      incremental_(chooses_on_biased_logits(rule, router_bias_moves, fixed_selection_bias)),
+      choice_(choice_of(rule, router_bias_moves, fixed_selection_bias)),
       counts_(rule.n_experts, 0) {
-  if (!incremental_) return;
+  if (choice_ == Choice::kRouteAll) return;
+  if (choice_ == Choice::kBiasedScores) {
+    scores_ = sigmoid_scores(logits, T_, rule.n_experts, fixed_router_bias);
+  }
   chosen_.resize(std::size_t(T_) * rule.top_k);
   room_.assign(T_, kNever);
   snapshot_of_.assign(T_, -1);
-  max_abs_logit_ = max_abs(logits, std::size_t(T_) * rule.n_experts);
+  max_abs_value_ = max_abs(base(0), std::size_t(T_) * rule.n_experts);
 }
 
 const std::vector<int>& SelectionCounts::counts(const std::vector<float>& bias) {
   MR_ASSERT(static_cast<int>(bias.size()) == rule_.n_experts);
-  if (!incremental_) {
+  if (choice_ == Choice::kRouteAll) {
     route_all(bias.data());
     return counts_;
   }
-  // Each biased logit is rounded to float when made: a gap between two of them is off by at most
+  // Each biased value is rounded to float when made: a gap between two of them is off by at most
   // 4 roundings of 2^-24 of the largest magnitude, half of eps below, for the old and new bias.
   max_abs_bias_ = std::max(max_abs_bias_, max_abs(bias.data(), bias.size()));
-  const double eps = std::ldexp(max_abs_logit_ + max_abs_bias_, -22);
+  const double eps = std::ldexp(max_abs_value_ + max_abs_bias_, -22);
   std::vector<double> moved(snapshots_.size(), std::numeric_limits<double>::infinity());
   for (std::size_t s = 0; s < snapshots_.size(); ++s) {
     if (users_[s] == 0) continue;
@@ -75,9 +98,13 @@ const std::vector<int>& SelectionCounts::counts(const std::vector<float>& bias) 
   return counts_;
 }
 
-void SelectionCounts::route_all(const float* bias) {
-  route_selection(rule_, logits_, T_, router_bias_moves_ ? bias : fixed_router_,
+void SelectionCounts::route(const float* logits, int n, const float* bias) {
+  route_selection(rule_, logits, n, router_bias_moves_ ? bias : fixed_router_,
                   router_bias_moves_ ? fixed_selection_ : bias, routed_experts_);
+}
+
+void SelectionCounts::route_all(const float* bias) {
+  route(logits_, T_, bias);
   std::fill(counts_.begin(), counts_.end(), 0);
   for (int e : routed_experts_) ++counts_[e];
   routed_ += T_;
@@ -95,7 +122,7 @@ void SelectionCounts::route_again(const std::vector<float>& bias) {
   for (int i = 0; i < n; ++i) {
     std::copy_n(logits_ + std::size_t(again_[i]) * E, E, gathered_.data() + std::size_t(i) * E);
   }
-  route_selection(rule_, gathered_.data(), n, bias.data(), fixed_selection_, routed_experts_);
+  route(gathered_.data(), n, bias.data());
   for (int i = 0; i < n; ++i) {
     const int t = again_[i];
     int* chosen = chosen_.data() + std::size_t(t) * k;
@@ -107,12 +134,12 @@ void SelectionCounts::route_again(const std::vector<float>& bias) {
     for (int j = 0; j < k; ++j) ++counts_[chosen[j]];
     snapshot_of_[t] = snapshot;
     ++users_[snapshot];
-    room_[t] = room(gathered_.data() + std::size_t(i) * E, bias.data(), chosen);
+    room_[t] = room(base(t), bias.data(), chosen);
   }
   routed_ += n;
 }
 
-// How far (max norm) the bias may move before the token's choice can change. Every biased logit
+// How far (max norm) the bias may move before the token's choice can change. Every biased value
 // moves by at most that much, so the gap between the chosen and the rest shrinks by at most twice
 // it: the choice stays while the gap is positive, and for softmax-then-top-k while route_selection
 // still decides on the logits (gap at least 1e-6, the (k+1)-th within 80 of the largest).
@@ -125,7 +152,7 @@ double SelectionCounts::room(const float* z, const float* bias, const int* chose
   double lowest_chosen = std::numeric_limits<double>::infinity();
   double best_rest = -std::numeric_limits<double>::infinity(), best = best_rest;
   for (int e = 0; e < E; ++e) {
-    const float v = z[e] + bias[e];  // as route_selection forms it
+    const float v = z[e] + bias[e];  // as route() forms it
     if (!std::isfinite(v)) return kNever;
     best = std::max(best, double{v});
     if (is_chosen[e]) {
@@ -135,7 +162,9 @@ double SelectionCounts::room(const float* z, const float* bias, const int* chose
     }
   }
   const double gap = lowest_chosen - best_rest;
-  if (rule_.top_k_then_softmax) return gap > 0 ? gap / 2 : kNever;
+  if (rule_.top_k_then_softmax || choice_ == Choice::kBiasedScores) {
+    return gap > 0 ? gap / 2 : kNever;
+  }
   constexpr double kDecides = 1e-6, kWithin = 80.0;  // route_selection's logits_decide
   if (!(gap >= kDecides && best_rest - best > -kWithin)) return kNever;
   return std::min(gap - kDecides, best_rest - best + kWithin) / 2;
