@@ -32,12 +32,18 @@ LoadStats load_stats(const std::vector<int>& counts, int n_tokens, int k) {
   return s;
 }
 
-LoadStats load_with(linalg::Backend& be, const model::RoutingRule& rule, const RouterLayer& router,
-                    const float* x, int n_tokens) {
-  const int E = rule.n_experts, d = router.hidden;
+std::vector<float> router_logits(linalg::Backend& be, const RouterLayer& router, const float* x,
+                                 int n_tokens) {
+  const int d = router.hidden, E = static_cast<int>(router.rows.size() / d);
   std::vector<float> logits(std::size_t(n_tokens) * E);
   be.gemm(linalg::Trans::kNo, linalg::Trans::kYes, n_tokens, E, d, 1.0f, x, d, router.rows.data(),
           d, 0.0f, logits.data(), E);
+  return logits;
+}
+
+LoadStats load_with(linalg::Backend& be, const model::RoutingRule& rule, const RouterLayer& router,
+                    const float* x, int n_tokens) {
+  const std::vector<float> logits = router_logits(be, router, x, n_tokens);
   const auto or_null = [](const RouterBias& b) {
     return b.values.empty() ? nullptr : b.values.data();
   };

@@ -25,6 +25,10 @@ LoadStats load_stats(const int* selected, int n_tokens, int k, int n_experts);
 // From the number of tokens that selected each expert [E]; the same figures, bit for bit.
 LoadStats load_stats(const std::vector<int>& counts, int n_tokens, int k);
 
+// The router's logits [T, E] of inputs x [T, d]: x rows^T, without any bias.
+std::vector<float> router_logits(linalg::Backend& be, const RouterLayer& router, const float* x,
+                                 int n_tokens);
+
 // The load a router (rows and biases) gives router inputs x [T, d] under the family's routing
 // rule (the choice of model::route, which the forward pass uses, via model::route_selection).
 LoadStats load_with(linalg::Backend& be, const model::RoutingRule& rule, const RouterLayer& router,

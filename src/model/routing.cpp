@@ -103,7 +103,7 @@ void route_token(const RoutingRule& r, const float* z, const float* selection_bi
   if (r.score == ScoreFn::kSoftmax) {
     softmax(z, E, x.s.data(), x.exps);
   } else {
-    for (int e = 0; e < E; ++e) x.s[e] = static_cast<float>(1.0 / (1.0 + std::exp(-double{z[e]})));
+    for (int e = 0; e < E; ++e) x.s[e] = sigmoid_score(z[e]);
   }
   const float* choose = x.s.data();
   if (selection_bias != nullptr || r.group_score != GroupScore::kNone) {
@@ -133,10 +133,12 @@ const float* token_logits(const float* z, int E, const float* router_bias, Scrat
 // and the (k+1)-th is within 80 of the maximum (its probability a normal float, above e^-80 / E).
 bool logits_decide(const float* z, const int* best, int k) {
   const double mx = z[best[0]], kth = z[best[k - 1]], next = z[best[k]];
-  return kth - next >= 1e-6 && next - mx > -80.0;
+  return kth - next >= kDecideGap && next - mx > -kDecideWithin;
 }
 
 }  // namespace
+
+float sigmoid_score(float z) { return static_cast<float>(1.0 / (1.0 + std::exp(-double{z}))); }
 
 void route(const RoutingRule& r, const float* logits, int n_tokens, const float* router_bias,
            const float* selection_bias, Routes& out) {

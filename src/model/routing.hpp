@@ -60,6 +60,13 @@ void route_selection(const RoutingRule& rule, const float* logits, int n_tokens,
                      const float* router_bias, const float* selection_bias,
                      std::vector<int>& experts);
 
+// The sigmoid score route() gives a (biased) logit: 1 / (1 + e^-z) in double, rounded to float.
+float sigmoid_score(float z);
+
+// Where route_selection() chooses softmax-then-top-k on the logits alone: the k-th and (k+1)-th
+// biased logits at least kDecideGap apart, and the (k+1)-th within kDecideWithin of the largest.
+inline constexpr double kDecideGap = 1e-6, kDecideWithin = 80.0;
+
 // The rule as inspect shows it: {"score", "order", "renormalize", "n_group", "topk_group",
 // "group_score", "scaling", "router_bias", "selection_bias"}.
 nlohmann::json to_json(const RoutingRule& rule);

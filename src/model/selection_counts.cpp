@@ -36,7 +36,7 @@ std::vector<float> sigmoid_scores(const float* logits, std::size_t T, int E,
   for (std::size_t i = 0; i < s.size(); ++i) {
     float z = logits[i];
     if (router_bias != nullptr) z += router_bias[i % E];
-    s[i] = static_cast<float>(1.0 / (1.0 + std::exp(-double{z})));
+    s[i] = sigmoid_score(z);
   }
   return s;
 }
@@ -165,9 +165,8 @@ double SelectionCounts::room(const float* z, const float* bias, const int* chose
   if (rule_.top_k_then_softmax || choice_ == Choice::kBiasedScores) {
     return gap > 0 ? gap / 2 : kNever;
   }
-  constexpr double kDecides = 1e-6, kWithin = 80.0;  // route_selection's logits_decide
-  if (!(gap >= kDecides && best_rest - best > -kWithin)) return kNever;
-  return std::min(gap - kDecides, best_rest - best + kWithin) / 2;
+  if (!(gap >= kDecideGap && best_rest - best > -kDecideWithin)) return kNever;
+  return std::min(gap - kDecideGap, best_rest - best + kDecideWithin) / 2;
 }
 
 }  // namespace moerecal::model

@@ -61,23 +61,13 @@ void sign_step(std::vector<float>& bias, const std::vector<double>& load, double
   }
 }
 
-// Router logits [T, E] of inputs x [T, d] (no bias).
-std::vector<float> logits_of(linalg::Backend& be, const analysis::RouterLayer& router,
-                             const float* x, int T, int E) {
-  const int d = router.hidden;
-  std::vector<float> logits(std::size_t(T) * E);
-  be.gemm(linalg::Trans::kNo, linalg::Trans::kYes, T, E, d, 1.0f, x, d, router.rows.data(), d, 0.0f,
-          logits.data(), E);
-  return logits;
-}
-
 }  // namespace
 
 BalanceResult balance_bias(linalg::Backend& be, const model::RoutingRule& rule,
                            const analysis::RouterLayer& router, BiasKind kind, const float* x,
                            int T, const BalanceOptions& opt) {
   const int E = rule.n_experts;
-  const std::vector<float> logits = logits_of(be, router, x, T, E);
+  const std::vector<float> logits = analysis::router_logits(be, router, x, T);
   const std::vector<float>& start =
       kind == BiasKind::kRouter ? router.router_bias.values : router.selection_bias.values;
   std::vector<float> bias = start.empty() ? std::vector<float>(E, 0.0f) : start;
