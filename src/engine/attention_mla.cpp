@@ -49,30 +49,34 @@ std::vector<float> mla_keys(const model::MlaSpec& m, int H, int T, const float* 
 }  // namespace
 
 void mla_attention(linalg::Backend& be, const model::ModelSpec& s, int layer,
-                   const AttentionWeights& w, const RopeTables& rope, const float* x, int T,
-                   float* out) {
+                   const AttentionWeights& w, const RopeTables& rope, const float* x,
+                   std::span<const int> lengths, float* out) {
   const model::MlaSpec& m = s.attn.mla;
   const int d = s.hidden, H = s.attn.n_heads, qk = m.qk_dim(), kvw = m.nope_dim + m.v_dim;
-  const int cw = m.kv_lora_rank + m.rope_dim;
+  const int cw = m.kv_lora_rank + m.rope_dim, T = total_length(lengths);
   std::vector<float> q = mla_query(be, s, w, x, T);
   std::vector<float> ckv(std::size_t(T) * cw), lat(std::size_t(T) * m.kv_lora_rank);
   linear(be, x, T, d, w.kv_a, cw, w.kv_a_bias, ckv.data());
   for (int t = 0; t < T; ++t) {
     std::copy_n(ckv.data() + std::size_t(t) * cw, m.kv_lora_rank,
                 lat.data() + std::size_t(t) * m.kv_lora_rank);
-    apply_rope(q.data() + std::size_t(t) * H * qk, H, qk, m.nope_dim, t, rope);
-    apply_rope(ckv.data() + std::size_t(t) * cw, 1, cw, m.kv_lora_rank, t, rope);
   }
+  for_each_sequence(lengths, [&](std::size_t first, int n) {
+    for (int t = 0; t < n; ++t) {
+      apply_rope(q.data() + (first + t) * H * qk, H, qk, m.nope_dim, t, rope);
+      apply_rope(ckv.data() + (first + t) * cw, 1, cw, m.kv_lora_rank, t, rope);
+    }
+  });
   rms_norm(lat.data(), w.kv_a_norm.data(), lat.data(), T, m.kv_lora_rank, m.a_norm_eps);
   std::vector<float> kv(std::size_t(T) * H * kvw);
   linear(be, lat.data(), T, m.kv_lora_rank, w.kv_b, H * kvw, {}, kv.data());
   const std::vector<float> k = mla_keys(m, H, T, kv.data(), ckv.data());
   std::vector<float> o(std::size_t(T) * H * m.v_dim);
   const float scale = static_cast<float>(s.attn.softmax_mscale2 / std::sqrt(double(qk)));
-  attend_heads(be,
-               {H, H, qk, m.v_dim, q.data(), H * qk, qk, k.data(), H * qk, qk,
-                kv.data() + m.nope_dim, H * kvw, kvw},
-               T, scale, 0, o.data());
+  attend_sequences(be,
+                   {H, H, qk, m.v_dim, q.data(), H * qk, qk, k.data(), H * qk, qk,
+                    kv.data() + m.nope_dim, H * kvw, kvw},
+                   lengths, scale, 0, o.data());
   std::vector<float> y(std::size_t(T) * d);
   linear(be, o.data(), T, H * m.v_dim, w.o, d, w.o_bias, y.data());
   for (std::size_t i = 0; i < y.size(); ++i) out[i] += y[i];

@@ -40,7 +40,7 @@ struct LayerScratch {
 
 // One layer (weights already loaded) on the hidden states h of all sequences.
 void run_layer(const model::MoeModel& m, linalg::Backend& be, int layer,
-               const std::vector<std::vector<int>>& seqs, const RopeTables& rope,
+               const std::vector<std::vector<int>>& groups, const RopeTables& rope,
                const ForwardOptions& opt, const LayerWeights& w, std::vector<float>& h,
                LayerScratch& scratch) {
   const model::ModelSpec& s = m.spec;
@@ -51,10 +51,9 @@ void run_layer(const model::MoeModel& m, linalg::Backend& be, int layer,
   rms_norm(h.data(), w.input_norm.data(), x.data(), T, d, s.rms_eps);
   std::size_t off = 0;
   const auto attend = s.attn.kind == model::AttentionKind::kMla ? mla_attention : attention;
-  for (const auto& seq : seqs) {
-    attend(be, s, layer, w.attn, rope, x.data() + off * d, static_cast<int>(seq.size()),
-           h.data() + off * d);
-    off += seq.size();
+  for (const std::vector<int>& lengths : groups) {
+    attend(be, s, layer, w.attn, rope, x.data() + off * d, lengths, h.data() + off * d);
+    off += static_cast<std::size_t>(total_length(lengths));
   }
   rms_norm(h.data(), w.post_norm.data(), x.data(), T, d, s.rms_eps);
   require_finite_activations(m, layer, "attention outputs", x.data(), x.size());
@@ -99,13 +98,14 @@ std::vector<std::vector<float>> run_layers_lockstep(const model::MoeModel& m, li
   MR_ASSERT(!streams.empty());
   std::vector<std::vector<float>> hs(streams.size(), embed(m, seqs));
   const RopeTables rope = rope_tables(s.attn.rope);
+  const std::vector<std::vector<int>> groups = attention_groups(seqs, s.hidden);
   LayerWeights w;  // one layer resident, its buffers reused by the next
   LayerScratch scratch;
   for (int layer = 0; layer < s.n_layers; ++layer) {
     if (streams.front().on_layer) streams.front().on_layer(layer, s.n_layers);
     load_layer(m, be, layer, experts_reused(streams, layer) ? streams.front().expert_memory : 0, w);
     for (std::size_t i = 0; i < streams.size(); ++i) {
-      run_layer(m, be, layer, seqs, rope, streams[i], w, hs[i], scratch);
+      run_layer(m, be, layer, groups, rope, streams[i], w, hs[i], scratch);
     }
   }
   const std::vector<float> norm = model::WeightReader(m).read(model::model_tensors(s).final_norm);
