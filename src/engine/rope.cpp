@@ -66,18 +66,23 @@ RopeTables rope_tables(const model::RopeSpec& rope) {
 
 void apply_rope(float* x, int heads, int stride, int offset, int pos, const RopeTables& t) {
   const int half = t.dim / 2;
-  for (int h = 0; h < heads; ++h) {
-    if (t.interleaved) deinterleave(x + std::size_t(h) * stride + offset, t.dim);
-  }
+  thread_local std::vector<float> cs;  // cos then sin of each frequency at `pos`
+  cs.resize(t.dim);
   for (int i = 0; i < half; ++i) {
     const float angle = static_cast<float>(pos) * static_cast<float>(t.inv_freq[i]);
     float c = std::cos(angle), s = std::sin(angle);
     if (t.attention_factor != 1.0f) c *= t.attention_factor, s *= t.attention_factor;
-    for (int h = 0; h < heads; ++h) {
-      float* v = x + std::size_t(h) * stride + offset;
+    cs[i] = c;
+    cs[half + i] = s;
+  }
+  const float *c = cs.data(), *s = cs.data() + half;
+  for (int h = 0; h < heads; ++h) {
+    float* v = x + std::size_t(h) * stride + offset;
+    if (t.interleaved) deinterleave(v, t.dim);
+    for (int i = 0; i < half; ++i) {
       const float a = v[i], b = v[i + half];
-      v[i] = a * c - b * s;
-      v[i + half] = b * c + a * s;
+      v[i] = a * c[i] - b * s[i];
+      v[i + half] = b * c[i] + a * s[i];
     }
   }
 }
