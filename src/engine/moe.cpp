@@ -1,6 +1,8 @@
 #include "engine/moe.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "engine/ffn.hpp"
 #include "engine/ops.hpp"
@@ -11,9 +13,19 @@ namespace {
 
 using linalg::Trans;
 
+// Expert indices by falling token count (ties by index): experts with the most tokens start
+// first, so the last to finish is a short one.
+std::vector<int> largest_first(const std::vector<std::vector<int>>& tokens) {
+  std::vector<int> order(tokens.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int a, int b) { return tokens[a].size() > tokens[b].size(); });
+  return order;
+}
+
 // The routed experts: gather the tokens routed to each expert, run the experts side by side on
-// the backend's workers (skinny GEMMs), then add the results, scaled by the routing weights, in
-// expert order so the sum does not depend on scheduling.
+// the backend's workers (skinny GEMMs), largest first, then add the results, scaled by the routing
+// weights, in expert order so the sum does not depend on scheduling.
 void routed_experts(linalg::Backend& be, const model::ModelSpec& s, const LayerWeights& w,
                     const model::Routes& routes, const float* x, float* out, MoeWorkspace& ws) {
   const int d = s.hidden;
@@ -31,7 +43,9 @@ void routed_experts(linalg::Backend& be, const model::ModelSpec& s, const LayerW
   std::vector<std::size_t> first(E + 1, 0);
   for (int e = 0; e < E; ++e) first[e + 1] = first[e] + tokens[e].size();
   float* ys = ws.expert_out(first[E] * d);
-  be.parallel_for(E, [&](int e, linalg::Backend& wbe) {
+  const std::vector<int> order = largest_first(tokens);
+  be.parallel_for(E, [&](int i, linalg::Backend& wbe) {
+    const int e = order[i];
     const int n = static_cast<int>(tokens[e].size());
     if (n == 0) return w.experts.check(e);
     thread_local std::vector<float> xe_buf;

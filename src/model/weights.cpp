@@ -115,7 +115,16 @@ void WeightReader::read_rows(const MatrixRef& m, int row_begin, int row_end, flo
   } else if (m.transposed) {
     widen_transposed(m, r, row_begin, row_end, out);
   } else {
-    widen_plain(m, r, row_begin, row_end, out);
+    // A block of rows at a time, checked while it is still in cache.
+    constexpr int kBlockElements = 1 << 14;
+    const int block = std::max(1, kBlockElements / std::max(1, m.cols));
+    for (int r0 = row_begin; r0 < row_end; r0 += block) {
+      const int r1 = std::min(row_end, r0 + block);
+      float* o = out + std::size_t(r0 - row_begin) * m.cols;
+      widen_plain(m, r, r0, r1, o);
+      require_finite(r, m.slice, o, std::size_t(r1 - r0) * m.cols, std::size_t(r0) * m.cols);
+    }
+    return;
   }
   require_finite(r, m.slice, out, std::size_t(row_end - row_begin) * m.cols,
                  std::size_t(row_begin) * m.cols);
