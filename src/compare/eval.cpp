@@ -6,6 +6,7 @@
 #include "compare/router_diff.hpp"
 #include "core/error.hpp"
 #include "engine/forward.hpp"
+#include "engine/perplexity.hpp"
 #include "report/eval_stats.hpp"
 
 namespace moerecal::compare {
@@ -54,6 +55,8 @@ std::vector<std::vector<float>> run_both(const EvalSides& sides, RoutingSides& r
   log_c.selected = &r.cand_selected;
   log_b.k = log_c.k = sides.base->spec.top_k();
   engine::ForwardOptions fb, fc;
+  const std::vector<std::size_t> scored = engine::scored_positions(windows).rows;
+  fb.read_rows = fc.read_rows = &scored;  // the figures read no other row
   fb.observer = &log_b;
   fc.observer = &log_c;
   fb.on_layer = opt.on_layer;

@@ -68,8 +68,13 @@ void run_layer(const model::MoeModel& m, linalg::Backend& be, int layer,
     if (const auto* r = opt.observer->router_for(layer, w, x.data(), static_cast<int>(T)))
       router = r;
   }
+  std::vector<char> read;  // the last layer's routed experts only for the rows read afterwards
+  if (opt.read_rows && layer == s.n_layers - 1) {
+    read.assign(T, 0);
+    for (const std::size_t r : *opt.read_rows) read.at(r) = 1;
+  }
   moe_block(be, s, w, *router, layer, x.data(), static_cast<int>(T), h.data(), opt.observer,
-            scratch.moe);
+            scratch.moe, read.empty() ? nullptr : &read);
   require_finite_activations(m, layer, "MoE outputs", h.data(), h.size());
 }
 

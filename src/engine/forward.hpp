@@ -52,6 +52,12 @@ struct ForwardOptions {
   // first stream's value holds for a lockstep run). Experts read once are always streamed: each
   // is widened once either way, and streaming never holds the layer's f32 copy (experts.hpp).
   std::size_t expert_memory = kDefaultExpertMemory;
+  // The rows of the returned hidden states that the caller reads (the scored positions), or
+  // nullptr for all. The other rows skip the last layer's routed experts, whose output reaches
+  // nothing else (later positions read a row only through attention, and there is none after the
+  // last layer): their hidden states are then not the model's. Every row is still routed there,
+  // so observers see the whole layer.
+  const std::vector<std::size_t>* read_rows = nullptr;
 };
 
 // Runs the sequences through every layer and returns the final-norm hidden states [T, d]

@@ -23,22 +23,33 @@ std::vector<int> largest_first(const std::vector<std::vector<int>>& tokens) {
   return order;
 }
 
+// The tokens routed to each expert and their routing weights, in token order (only the tokens
+// t with apply[t] when `apply` is set).
+struct ByExpert {
+  std::vector<std::vector<int>> tokens;
+  std::vector<std::vector<float>> scales;
+};
+ByExpert by_expert(const model::Routes& routes, int E, const std::vector<char>* apply) {
+  ByExpert b{std::vector<std::vector<int>>(E), std::vector<std::vector<float>>(E)};
+  for (int t = 0; t < routes.n_tokens; ++t) {
+    if (apply && !(*apply)[t]) continue;
+    for (int j = 0; j < routes.k; ++j) {
+      const std::size_t slot = std::size_t(t) * routes.k + j;
+      b.tokens[routes.experts[slot]].push_back(t);
+      b.scales[routes.experts[slot]].push_back(routes.weights[slot]);
+    }
+  }
+  return b;
+}
+
 // The routed experts: gather the tokens routed to each expert, run the experts side by side on
 // the backend's workers (skinny GEMMs), largest first, then add the results, scaled by the routing
 // weights, in expert order so the sum does not depend on scheduling.
 void routed_experts(linalg::Backend& be, const model::ModelSpec& s, const LayerWeights& w,
-                    const model::Routes& routes, const float* x, float* out, MoeWorkspace& ws) {
-  const int d = s.hidden;
-  const int E = w.experts.size(), k = routes.k;
-  std::vector<std::vector<int>> tokens(E);
-  std::vector<std::vector<float>> scales(E);
-  for (int t = 0; t < routes.n_tokens; ++t) {
-    for (int j = 0; j < k; ++j) {
-      const std::size_t slot = std::size_t(t) * k + j;
-      tokens[routes.experts[slot]].push_back(t);
-      scales[routes.experts[slot]].push_back(routes.weights[slot]);
-    }
-  }
+                    const model::Routes& routes, const float* x, float* out, MoeWorkspace& ws,
+                    const std::vector<char>* apply) {
+  const int d = s.hidden, E = w.experts.size();
+  const auto [tokens, scales] = by_expert(routes, E, apply);
   // Expert e's outputs are rows [first[e], first[e + 1]) of one buffer.
   std::vector<std::size_t> first(E + 1, 0);
   for (int e = 0; e < E; ++e) first[e + 1] = first[e] + tokens[e].size();
@@ -84,7 +95,7 @@ const float* or_null(const std::vector<float>& v) { return v.empty() ? nullptr :
 
 void moe_block(linalg::Backend& be, const model::ModelSpec& s, const LayerWeights& w,
                const RouterWeights& router, int layer, const float* x, int T, float* out,
-               Observer* observer, MoeWorkspace& ws) {
+               Observer* observer, MoeWorkspace& ws, const std::vector<char>* apply) {
   const int d = s.hidden, E = s.n_experts();
   std::vector<float> logits(std::size_t(T) * E);
   be.gemm(Trans::kNo, Trans::kYes, T, E, d, 1.0f, x, d, router.rows.data(), d, 0.0f, logits.data(),
@@ -95,7 +106,7 @@ void moe_block(linalg::Backend& be, const model::ModelSpec& s, const LayerWeight
   if (observer) {
     observer->on_router({layer, T, x, logits.data(), routes.experts.data(), routes.weights.data()});
   }
-  routed_experts(be, s, w, routes, x, out, ws);
+  routed_experts(be, s, w, routes, x, out, ws, apply);
   shared_expert(be, w, x, T, d, out);
 }
 

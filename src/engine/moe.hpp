@@ -31,8 +31,10 @@ class MoeWorkspace {
 };
 
 // x: [T, d] router inputs; adds the block's output into out [T, d]; reports to the observer.
+// Every token is routed; only the tokens t with `apply[t]` run their routed experts (all when
+// `apply` is null).
 void moe_block(linalg::Backend& be, const model::ModelSpec& s, const LayerWeights& w,
                const RouterWeights& router, int layer, const float* x, int T, float* out,
-               Observer* observer, MoeWorkspace& ws);
+               Observer* observer, MoeWorkspace& ws, const std::vector<char>* apply = nullptr);
 
 }  // namespace moerecal::engine

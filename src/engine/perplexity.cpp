@@ -23,9 +23,11 @@ ScoredPositions scored_positions(const std::vector<std::vector<int>>& windows) {
 
 Perplexity perplexity(const model::MoeModel& m, linalg::Backend& be,
                       const std::vector<std::vector<int>>& windows, const ForwardOptions& opt) {
-  const std::vector<float> h = run_layers(m, be, windows, opt);
-  const LmHead head(m);
   const ScoredPositions sp = scored_positions(windows);
+  ForwardOptions fo = opt;
+  fo.read_rows = &sp.rows;
+  const std::vector<float> h = run_layers(m, be, windows, fo);
+  const LmHead head(m);
   Perplexity r;
   std::vector<float> lp(head.vocab);
   LogProbChunks chunks(head, h, sp.rows, 256);

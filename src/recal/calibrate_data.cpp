@@ -5,6 +5,7 @@
 #include <map>
 
 #include "engine/forward.hpp"
+#include "engine/perplexity.hpp"
 
 namespace moerecal::recal {
 namespace {
@@ -124,6 +125,9 @@ std::vector<LayerTargets> data_targets(const model::MoeModel& m,
   fo.observer = &pass;
   fo.on_layer = progress;
   fo.expert_memory = opt.expert_memory;
+  std::vector<std::size_t> read;  // none when the hidden states are not handed out
+  if (out.hidden) read = engine::scored_positions(windows).rows;
+  fo.read_rows = &read;
   std::vector<float> hidden = engine::run_layers(m, be, windows, fo);
   if (out.hidden) *out.hidden = std::move(hidden);
   return pass.take();

@@ -33,9 +33,10 @@ struct DataOptions {
 };
 
 // What the target pass also hands out: every router event to `watch` and the final-norm hidden
-// states into `hidden` (either may be null). When the options propagate the inherited routers the
-// pass is a forward of the inherited model, which the KL-budget search then need not run again
-// (trial.hpp).
+// states into `hidden` (either may be null; only the rows of engine::scored_positions are the
+// model's, the others skip the last layer's experts: ForwardOptions::read_rows). When the options
+// propagate the inherited routers the pass is a forward of the inherited model, which the KL-budget
+// search then need not run again (trial.hpp).
 struct PassOutputs {
   engine::Observer* watch = nullptr;
   std::vector<float>* hidden = nullptr;

@@ -1,5 +1,6 @@
 #include "recal/trial.hpp"
 
+#include "engine/perplexity.hpp"
 #include "engine/positions.hpp"
 
 namespace moerecal::recal {
@@ -19,7 +20,12 @@ TrialResult LoadLog::result() const {
 TrialRunner::TrialRunner(const model::MoeModel& m, linalg::Backend& be,
                          const std::vector<std::vector<int>>& windows, std::size_t expert_memory,
                          const std::function<void(int, int)>& progress)
-    : m_(m), be_(be), windows_(windows), expert_memory_(expert_memory), head_(m) {
+    : m_(m),
+      be_(be),
+      windows_(windows),
+      expert_memory_(expert_memory),
+      head_(m),
+      scored_(engine::scored_positions(windows).rows) {
   engine::ForwardOptions fo;
   fo.on_layer = progress;
   base_ = measure(fo, base_hidden_);
@@ -33,6 +39,7 @@ TrialRunner::TrialRunner(const model::MoeModel& m, linalg::Backend& be,
       windows_(windows),
       expert_memory_(expert_memory),
       head_(m),
+      scored_(engine::scored_positions(windows).rows),
       base_hidden_(std::move(inherited_hidden)),
       base_(inherited_loads.result()) {}
 
@@ -41,6 +48,7 @@ TrialResult TrialRunner::measure(const engine::ForwardOptions& opt, std::vector<
   engine::ForwardOptions fo = opt;
   fo.observer = &log;
   fo.expert_memory = expert_memory_;
+  fo.read_rows = &scored_;
   hidden = engine::run_layers(m_, be_, windows_, fo);
   return log.result();
 }

@@ -56,6 +56,7 @@ class TrialRunner {
   const std::vector<std::vector<int>>& windows_;
   std::size_t expert_memory_;
   engine::LmHead head_;
+  std::vector<std::size_t> scored_;  // the rows the KL reads (engine::scored_positions)
   std::vector<float> base_hidden_;
   TrialResult base_;
   int trials_ = 0;
