@@ -49,7 +49,9 @@ void routed_experts(linalg::Backend& be, const model::ModelSpec& s, const LayerW
                     const model::Routes& routes, const float* x, float* out, MoeWorkspace& ws,
                     const std::vector<char>* apply) {
   const int d = s.hidden, E = w.experts.size();
-  const auto [tokens, scales] = by_expert(routes, E, apply);
+  const ByExpert routed = by_expert(routes, E, apply);
+  const auto& tokens = routed.tokens;
+  const auto& scales = routed.scales;
   // Expert e's outputs are rows [first[e], first[e + 1]) of one buffer.
   std::vector<std::size_t> first(E + 1, 0);
   for (int e = 0; e < E; ++e) first[e + 1] = first[e] + tokens[e].size();
