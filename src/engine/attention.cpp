@@ -95,7 +95,8 @@ void attention(linalg::Backend& be, const model::ModelSpec& s, int layer, const 
   const int d = s.hidden, hd = a.head_dim, H = a.n_heads, KV = a.n_kv_heads;
   const int qw = H * hd, kw = KV * hd;
   const int T = total_length(lengths);
-  // Kept from layer to layer (attention runs on the calling thread): no fresh pages per call.
+  // Kept from layer to layer (attention runs on the calling thread): no fresh pages per call;
+  // buffers past release_large's bound (one very long window) are given back after the call.
   thread_local std::vector<float> q_buf, k_buf, v_buf, o_buf, y_buf;
   float* q = scratch(q_buf, std::size_t(T) * qw);
   float* k = scratch(k_buf, std::size_t(T) * kw);
@@ -123,6 +124,7 @@ void attention(linalg::Backend& be, const model::ModelSpec& s, int layer, const 
   float* y = scratch(y_buf, std::size_t(T) * d);
   linear(be, o, T, qw, w.o, d, w.o_bias, y);
   for (std::size_t i = 0; i < std::size_t(T) * d; ++i) out[i] += y[i];
+  for (std::vector<float>* b : {&q_buf, &k_buf, &v_buf, &o_buf, &y_buf}) release_large(*b);
 }
 
 }  // namespace moerecal::engine
