@@ -72,7 +72,7 @@ def measure(binary, model, args, heldout, work):
         r = json.load(f)
     sel = entry.get("selection") or {}
     row = {"seconds": seconds, "calib_kl": sel.get("kl_mean"), "strategy": sel.get("strategy"),
-           "t": sel.get("t"), "all": r["metrics"]}
+           "t": sel.get("t"), "trials": sel.get("trials"), "all": r["metrics"]}
     for d in DOMAINS:
         row[d] = r["slices"][d]["metrics"]
     return row
@@ -97,7 +97,7 @@ def table(name, rows):
         m = row["all"]
         chosen = "—"
         if row["strategy"]:
-            chosen = f"{row['strategy']} t={row['t']:.2f}"
+            chosen = f"{row['strategy']} t={row['t']:.2f}, {row['trials']} trials"
         calib = f"{row['calib_kl']:.4f}" if row["calib_kl"] is not None else "unmeasured"
         mv = f"{m['routing.maxvio.base']:.2f} → {m['routing.maxvio.cand']:.2f} " \
              f"({pct(m['routing.maxvio.base'], m['routing.maxvio.cand']):+.0f}%)"

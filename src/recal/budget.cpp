@@ -31,22 +31,16 @@ BudgetChoice choice(const Strategy& s, double t, TrialResult r) {
 }
 
 // The largest strength within the budget for one strategy (t = 0 when none is).
-BudgetChoice best_of(Probe& probe, const Strategy& s, double budget, int bisections,
+BudgetChoice best_of(Probe& probe, const Strategy& s, double budget, const StrengthSearch& search,
                      const TrialResult& inherited) {
-  TrialResult r = probe(s, 1.0);
-  if (r.kl_mean <= budget) return choice(s, 1.0, std::move(r));
   BudgetChoice c = choice(s, 0.0, inherited);
-  double lo = 0, hi = 1;
-  for (int i = 0; i < bisections; ++i) {
-    const double mid = 0.5 * (lo + hi);
-    r = probe(s, mid);
-    if (r.kl_mean <= budget) {
-      lo = mid;
-      c = choice(s, mid, std::move(r));
-    } else {
-      hi = mid;
-    }
-  }
+  const auto kl = [&](double t) {
+    TrialResult r = probe(s, t);
+    const double v = r.kl_mean;
+    if (v <= budget && t > c.point.t) c = choice(s, t, std::move(r));
+    return v;
+  };
+  search_strength(kl, budget, search);
   return c;
 }
 
@@ -80,13 +74,13 @@ std::map<int, engine::RouterWeights> candidate_routers(linalg::Backend& be,
 
 BudgetChoice search_budget(linalg::Backend& be, TrialRunner& runner,
                            const std::vector<LayerTargets>& targets, double budget,
-                           Retraction retraction, int bisections) {
+                           Retraction retraction, const StrengthSearch& search) {
   std::vector<TrialPoint> explored;
   Probe probe{be, runner, targets, retraction, explored};
   const TrialResult& inherited = runner.inherited();
   BudgetChoice best{"none", {}, {"none", 0, 0, inherited.maxvio_mean}, inherited, {}};
   for (const Strategy& s : strategies(targets)) {
-    BudgetChoice c = best_of(probe, s, budget, bisections, inherited);
+    BudgetChoice c = best_of(probe, s, budget, search, inherited);
     if (c.point.t > 0 && better(c.point, best.point)) best = std::move(c);
   }
   best.explored = std::move(explored);
