@@ -7,40 +7,12 @@ Strengths scaled(const Strengths& unit, double t) {
   return {unit.mpi * t, unit.shift * t, unit.bias * t, unit.per_expert};
 }
 
-struct Probe {
-  linalg::Backend& be;
-  TrialRunner& runner;
-  const std::vector<LayerTargets>& targets;
-  Retraction retraction;
-  std::vector<TrialPoint>& explored;
-
-  TrialResult operator()(const Strategy& s, double t) {
-    TrialResult r = runner.run(candidate_routers(be, targets, scaled(s.unit, t), retraction));
-    explored.push_back({s.name, t, r.kl_mean, r.maxvio_mean});
-    return r;
-  }
-};
-
 BudgetChoice choice(const Strategy& s, double t, TrialResult r) {
   BudgetChoice c;
   c.strategy = s.name;
   c.strengths = scaled(s.unit, t);
   c.point = {s.name, t, r.kl_mean, r.maxvio_mean};
   c.result = std::move(r);
-  return c;
-}
-
-// The largest strength within the budget for one strategy (t = 0 when none is).
-BudgetChoice best_of(Probe& probe, const Strategy& s, double budget, const StrengthSearch& search,
-                     const TrialResult& inherited) {
-  BudgetChoice c = choice(s, 0.0, inherited);
-  const auto kl = [&](double t) {
-    TrialResult r = probe(s, t);
-    const double v = r.kl_mean;
-    if (v <= budget && t > c.point.t) c = choice(s, t, std::move(r));
-    return v;
-  };
-  search_strength(kl, budget, search);
   return c;
 }
 
@@ -72,18 +44,43 @@ std::map<int, engine::RouterWeights> candidate_routers(linalg::Backend& be,
   return out;
 }
 
+// Every strategy's search advances one probe per round, and a round's probes share one lockstep
+// forward pass (each layer's weights read once for all of them).
 BudgetChoice search_budget(linalg::Backend& be, TrialRunner& runner,
                            const std::vector<LayerTargets>& targets, double budget,
-                           Retraction retraction, const StrengthSearch& search) {
-  std::vector<TrialPoint> explored;
-  Probe probe{be, runner, targets, retraction, explored};
+                           Retraction retraction, const SearchLimits& limits) {
+  const std::vector<Strategy> all = strategies(targets);
   const TrialResult& inherited = runner.inherited();
+  std::vector<StrengthSearch> searches(all.size(), StrengthSearch(budget, limits));
+  std::vector<BudgetChoice> found;  // per strategy: its largest feasible strength (t = 0: none)
+  for (const Strategy& s : all) found.push_back(choice(s, 0.0, inherited));
+  std::vector<std::vector<TrialPoint>> explored(all.size());
+  for (;;) {
+    std::vector<std::size_t> open;
+    std::vector<std::map<int, engine::RouterWeights>> candidates;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      if (searches[i].done()) continue;
+      open.push_back(i);
+      candidates.push_back(
+          candidate_routers(be, targets, scaled(all[i].unit, searches[i].next()), retraction));
+    }
+    if (open.empty()) break;
+    std::vector<TrialResult> results = runner.run(candidates);
+    for (std::size_t j = 0; j < open.size(); ++j) {
+      const std::size_t i = open[j];
+      const double t = searches[i].next();
+      explored[i].push_back({all[i].name, t, results[j].kl_mean, results[j].maxvio_mean});
+      if (searches[i].record(results[j].kl_mean))
+        found[i] = choice(all[i], t, std::move(results[j]));
+    }
+  }
   BudgetChoice best{"none", {}, {"none", 0, 0, inherited.maxvio_mean}, inherited, {}};
-  for (const Strategy& s : strategies(targets)) {
-    BudgetChoice c = best_of(probe, s, budget, search, inherited);
+  for (BudgetChoice& c : found) {
     if (c.point.t > 0 && better(c.point, best.point)) best = std::move(c);
   }
-  best.explored = std::move(explored);
+  for (const auto& points : explored) {
+    best.explored.insert(best.explored.end(), points.begin(), points.end());
+  }
   return best;
 }
 

@@ -3,9 +3,9 @@
 // falls as far as it can. Each strategy (MPI alone, uniform or per expert; the balancing move
 // alone — row shift or the family's bias —; both together) is scaled by one strength t in [0, 1]
 // for every selected layer; t = 1 is tried first, then strength_search.hpp finds the largest t
-// within the budget. The strategy whose feasible point has the lowest mean maxvio wins (ties: lower
-// KL); no move at all (t = 0) when none lowers maxvio. Every point tried is kept: the trade-off
-// explored.
+// within the budget. The strategies' searches advance together, one probe each per lockstep pass.
+// The strategy whose feasible point has the lowest mean maxvio wins (ties: lower KL); no move at
+// all (t = 0) when none lowers maxvio. Every point tried is kept: the trade-off explored.
 #pragma once
 
 #include <map>
@@ -49,6 +49,6 @@ std::map<int, engine::RouterWeights> candidate_routers(linalg::Backend& be,
 
 BudgetChoice search_budget(linalg::Backend& be, TrialRunner& runner,
                            const std::vector<LayerTargets>& targets, double budget,
-                           Retraction retraction, const StrengthSearch& search = {});
+                           Retraction retraction, const SearchLimits& limits = {});
 
 }  // namespace moerecal::recal

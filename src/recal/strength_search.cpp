@@ -3,45 +3,50 @@
 #include <cmath>
 
 namespace moerecal::recal {
-namespace {
 
-struct Probe {
-  double t = 0, kl = 0;
-};
+StrengthSearch::StrengthSearch(double budget, const SearchLimits& limits)
+    : budget_(budget), limits_(limits) {}
 
-// Where KL ~ c t^p through `a` and `b` (b the latest probe) reaches `aim`; p = 1 through the
-// origin when `a` says nothing about the slope.
-double secant(const Probe& a, const Probe& b, double aim) {
+bool StrengthSearch::record(double kl) {
+  const Probe p{next_, kl};
+  ++steps_;
+  before_ = steps_ == 0 ? Probe{} : last_;
+  last_ = p;
+  if (kl > budget_) {
+    hi_ = p.t;
+    plan();
+    return false;
+  }
+  lo_ = p.t;
+  done_ = p.t == 1 || kl >= limits_.band * budget_;
+  if (!done_) plan();
+  return true;
+}
+
+// Where KL ~ c t^p through before_ and last_ reaches the middle of the band (p = 1 through the
+// origin when before_ says nothing about the slope); a bisection step where that is not inside
+// the bracket.
+void StrengthSearch::plan() {
+  if (steps_ >= limits_.max_steps || hi_ - lo_ <= limits_.resolution) {
+    done_ = true;
+    return;
+  }
+  const Probe &a = before_, &b = last_;
   double p = 1;
   if (a.t > 0 && a.kl > 0 && b.kl > 0 && a.t != b.t)
     p = std::log(b.kl / a.kl) / std::log(b.t / a.t);
-  if (!(p > 0) || !std::isfinite(p) || !(b.kl > 0)) return -1;
-  return b.t * std::pow(aim / b.kl, 1 / p);
+  const double aim = 0.5 * (1 + limits_.band) * budget_;
+  double t = -1;
+  if (p > 0 && std::isfinite(p) && b.kl > 0) t = b.t * std::pow(aim / b.kl, 1 / p);
+  const double margin = 1e-3 * (hi_ - lo_);
+  next_ = t >= lo_ + margin && t <= hi_ - margin ? t : 0.5 * (lo_ + hi_);
 }
 
-}  // namespace
-
 double search_strength(const std::function<double(double)>& kl, double budget,
-                       const StrengthSearch& opt) {
-  Probe last{1, kl(1)};
-  if (last.kl <= budget) return 1;
-  Probe before;  // t = 0: no move, no KL
-  double lo = 0, hi = 1;
-  const double aim = 0.5 * (1 + opt.band) * budget;
-  for (int i = 0; i < opt.max_probes && hi - lo > opt.resolution; ++i) {
-    double t = secant(before, last, aim);
-    const double margin = 1e-3 * (hi - lo);  // a step that lands on the bracket's ends: bisect
-    if (!(t >= lo + margin && t <= hi - margin)) t = 0.5 * (lo + hi);
-    before = last;
-    last = {t, kl(t)};
-    if (last.kl > budget) {
-      hi = t;
-      continue;
-    }
-    lo = t;
-    if (last.kl >= opt.band * budget) break;
-  }
-  return lo;
+                       const SearchLimits& limits) {
+  StrengthSearch s(budget, limits);
+  while (!s.done()) s.record(kl(s.next()));
+  return s.best();
 }
 
 }  // namespace moerecal::recal

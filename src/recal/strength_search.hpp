@@ -5,21 +5,48 @@
 // probes (KL ~ c t^p; the first step assumes p = 1 from the origin), kept inside the bracket of
 // the largest feasible and the smallest infeasible t (a bisection step where it falls outside).
 // It stops at a feasible t whose KL reaches `band` x budget, when the bracket is narrower than
-// `resolution`, or after `max_probes` probes past t = 1.
+// `resolution`, or after `max_steps` probes past t = 1.
 #pragma once
 
 #include <functional>
 
 namespace moerecal::recal {
 
-struct StrengthSearch {
+struct SearchLimits {
   double band = 0.95;
   double resolution = 1.0 / 64;
-  int max_probes = 6;
+  int max_steps = 6;
 };
 
-// Calls kl(t) for every t it probes; returns the largest feasible t probed (0 when none was).
+// One strategy's search, one probe at a time, so that several strategies' probes can share a
+// forward pass:
+//   StrengthSearch s(budget);
+//   while (!s.done()) s.record(kl(s.next()));   // s.best(): the largest feasible t probed
+class StrengthSearch {
+ public:
+  explicit StrengthSearch(double budget, const SearchLimits& limits = {});
+  bool done() const { return done_; }
+  double next() const { return next_; }  // the strength to probe; valid while !done()
+  // The KL at next(); true when that strength is the largest feasible one so far.
+  bool record(double kl);
+  double best() const { return lo_; }  // 0 when no strength probed was feasible
+
+ private:
+  struct Probe {
+    double t = 0, kl = 0;
+  };
+  void plan();
+
+  double budget_;
+  SearchLimits limits_;
+  Probe before_, last_;  // before_ starts as t = 0: no move, no KL
+  double lo_ = 0, hi_ = 1, next_ = 1;
+  int steps_ = -1;  // probes past t = 1
+  bool done_ = false;
+};
+
+// The whole search against one KL function: the largest feasible t probed (0 when none was).
 double search_strength(const std::function<double(double)>& kl, double budget,
-                       const StrengthSearch& opt = {});
+                       const SearchLimits& limits = {});
 
 }  // namespace moerecal::recal

@@ -1,5 +1,7 @@
 #include "recal/trial.hpp"
 
+#include <algorithm>
+
 #include "engine/perplexity.hpp"
 #include "engine/positions.hpp"
 
@@ -54,13 +56,43 @@ TrialResult TrialRunner::measure(const engine::ForwardOptions& opt, std::vector<
 }
 
 TrialResult TrialRunner::run(const std::map<int, engine::RouterWeights>& routers) {
-  engine::ForwardOptions fo;
-  fo.routers = &routers;
-  std::vector<float> hidden;
-  TrialResult r = measure(fo, hidden);
-  r.kl_mean = engine::position_figures(be_, head_, base_hidden_, head_, hidden, windows_).kl_mean();
-  ++trials_;
-  return r;
+  return std::move(run(std::vector<std::map<int, engine::RouterWeights>>{routers}).front());
+}
+
+std::size_t TrialRunner::lockstep_width(const std::map<int, engine::RouterWeights>& routers) const {
+  std::size_t bytes = base_hidden_.size() * sizeof(float);
+  for (const auto& [layer, r] : routers) {
+    bytes += (r.rows.size() + r.router_bias.size() + r.selection_bias.size()) * sizeof(float);
+  }
+  return 1 + kLockstepMemory / std::max<std::size_t>(bytes, 1);
+}
+
+std::vector<TrialResult> TrialRunner::run(
+    const std::vector<std::map<int, engine::RouterWeights>>& candidates) {
+  std::vector<TrialResult> out;
+  if (candidates.empty()) return out;
+  const std::size_t width = lockstep_width(candidates.front());
+  for (std::size_t first = 0; first < candidates.size(); first += width) {
+    const std::size_t n = std::min(width, candidates.size() - first);
+    std::vector<LoadLog> logs(n, LoadLog(m_.spec));
+    std::vector<engine::ForwardOptions> streams(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      streams[i].routers = &candidates[first + i];
+      streams[i].observer = &logs[i];
+      streams[i].expert_memory = expert_memory_;
+      streams[i].read_rows = &scored_;
+    }
+    const std::vector<std::vector<float>> hidden =
+        engine::run_layers_lockstep(m_, be_, windows_, streams);
+    for (std::size_t i = 0; i < n; ++i) {
+      TrialResult r = logs[i].result();
+      r.kl_mean =
+          engine::position_figures(be_, head_, base_hidden_, head_, hidden[i], windows_).kl_mean();
+      out.push_back(std::move(r));
+      ++trials_;
+    }
+  }
+  return out;
 }
 
 }  // namespace moerecal::recal

@@ -1,7 +1,8 @@
 // What a candidate set of routers does on the calibration windows, against the inherited model:
 // KL(inherited || candidate) of the next-token distribution on the scored positions (as eval
 // scores them) and the expert load of every MoE layer. The inherited model runs once; each trial
-// runs the candidate once.
+// runs the candidate once, and several candidates run in one lockstep pass (each layer's weights
+// read and widened once for all of them).
 #pragma once
 
 #include <functional>
@@ -45,11 +46,16 @@ class TrialRunner {
               std::vector<float> inherited_hidden, const LoadLog& inherited_loads);
   // Candidate routers by MoE layer (others keep the checkpoint's).
   TrialResult run(const std::map<int, engine::RouterWeights>& routers);
+  // Several candidates, in lockstep passes of as many as kLockstepMemory allows (at least one).
+  std::vector<TrialResult> run(const std::vector<std::map<int, engine::RouterWeights>>& candidates);
+  // What a lockstep pass may hold for its streams beyond the first: hidden states and routers.
+  static constexpr std::size_t kLockstepMemory = std::size_t(2) << 30;
   const TrialResult& inherited() const { return base_; }
   int trials() const { return trials_; }
 
  private:
   TrialResult measure(const engine::ForwardOptions& base_opt, std::vector<float>& hidden);
+  std::size_t lockstep_width(const std::map<int, engine::RouterWeights>& routers) const;
 
   const model::MoeModel& m_;
   linalg::Backend& be_;
