@@ -8,10 +8,15 @@
 namespace moerecal::engine {
 namespace {
 
-void add_position(const float* pb, const float* pc, int V, int target, PositionFigures& f) {
+// KL(P_base || P_cand) of one position from both log-probability rows.
+double position_kl(const float* pb, const float* pc, int V) {
   double kl = 0;
   for (int v = 0; v < V; ++v) kl += std::exp(double{pb[v]}) * (double{pb[v]} - pc[v]);
-  f.kl.push_back(kl);
+  return kl;
+}
+
+void add_position(const float* pb, const float* pc, int V, int target, PositionFigures& f) {
+  f.kl.push_back(position_kl(pb, pc, V));
   f.dp.push_back(std::exp(double{pc[target]}) - std::exp(double{pb[target]}));
   f.nll_base.push_back(-double{pb[target]});
   f.nll_cand.push_back(-double{pc[target]});
@@ -56,6 +61,32 @@ PositionFigures position_figures(linalg::Backend& be, const LmHead& head_b,
     }
   }
   return f;
+}
+
+std::vector<double> kl_means(linalg::Backend& be, const LmHead& head, const std::vector<float>& hb,
+                             const std::vector<const std::vector<float>*>& hcs,
+                             const std::vector<std::vector<int>>& windows) {
+  const ScoredPositions sp = scored_positions(windows);
+  constexpr std::size_t kChunk = 128;
+  LogProbChunks cb(head, hb, sp.rows, kChunk);
+  std::vector<LogProbChunks> cc;
+  cc.reserve(hcs.size());
+  for (const std::vector<float>* hc : hcs) cc.emplace_back(head, *hc, sp.rows, kChunk);
+  const int V = head.vocab;
+  std::vector<float> pb(V), pc(V);
+  std::vector<double> sum(hcs.size(), 0.0);
+  while (cb.next(be)) {
+    for (LogProbChunks& c : cc) c.next(be);
+    for (int i = 0; i < cb.size(); ++i) {
+      cb.log_probs(i, pb.data());
+      for (std::size_t j = 0; j < cc.size(); ++j) {
+        cc[j].log_probs(i, pc.data());
+        sum[j] += position_kl(pb.data(), pc.data(), V);
+      }
+    }
+  }
+  for (double& x : sum) x = sp.rows.empty() ? 0.0 : x / static_cast<double>(sp.rows.size());
+  return sum;
 }
 
 }  // namespace moerecal::engine

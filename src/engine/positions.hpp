@@ -25,4 +25,12 @@ PositionFigures position_figures(linalg::Backend& be, const LmHead& head_base,
                                  const std::vector<float>& hidden_cand,
                                  const std::vector<std::vector<int>>& windows);
 
+// PositionFigures::kl_mean() of several candidates against one base sharing the output projection,
+// the same figures (the same sums in the same order), with the base's log-probabilities formed
+// once for all of them.
+std::vector<double> kl_means(linalg::Backend& be, const LmHead& head,
+                             const std::vector<float>& hidden_base,
+                             const std::vector<const std::vector<float>*>& hidden_cands,
+                             const std::vector<std::vector<int>>& windows);
+
 }  // namespace moerecal::engine

@@ -84,11 +84,12 @@ std::vector<TrialResult> TrialRunner::run(
     }
     const std::vector<std::vector<float>> hidden =
         engine::run_layers_lockstep(m_, be_, windows_, streams);
+    std::vector<const std::vector<float>*> sides;
+    for (const std::vector<float>& h : hidden) sides.push_back(&h);
+    const std::vector<double> kl = engine::kl_means(be_, head_, base_hidden_, sides, windows_);
     for (std::size_t i = 0; i < n; ++i) {
-      TrialResult r = logs[i].result();
-      r.kl_mean =
-          engine::position_figures(be_, head_, base_hidden_, head_, hidden[i], windows_).kl_mean();
-      out.push_back(std::move(r));
+      out.push_back(logs[i].result());
+      out.back().kl_mean = kl[i];
       ++trials_;
     }
   }
