@@ -85,6 +85,41 @@ bool experts_reused(const std::vector<ForwardOptions>& streams, int layer) {
   return o != nullptr && o->reads_experts(layer);
 }
 
+// Advances the streams' hidden states hs through layers [first, end).
+void advance(const model::MoeModel& m, linalg::Backend& be,
+             const std::vector<std::vector<int>>& seqs, int first, int end,
+             const std::vector<ForwardOptions>& streams, std::vector<std::vector<float>>& hs) {
+  const model::ModelSpec& s = m.spec;
+  const RopeTables rope = rope_tables(s.attn.rope);
+  const std::vector<std::vector<int>> groups = attention_groups(seqs, s.hidden);
+  LayerWeights w;  // one layer resident, its buffers reused by the next
+  LayerScratch scratch;
+  for (int layer = first; layer < end; ++layer) {
+    if (streams.front().on_layer) streams.front().on_layer(layer, s.n_layers);
+    load_layer(m, be, layer, experts_reused(streams, layer) ? streams.front().expert_memory : 0, w);
+    for (std::size_t i = 0; i < streams.size(); ++i) {
+      run_layer(m, be, layer, groups, rope, streams[i], w, hs[i], scratch);
+    }
+  }
+}
+
+void require_forward(const model::MoeModel& m, const std::vector<ForwardOptions>& streams) {
+  if (!m.spec.forward_unsupported.empty()) {
+    throw FormatError((m.ckpt.dir() / "config.json").string() + ": " + m.spec.forward_unsupported);
+  }
+  MR_ASSERT(!streams.empty());
+}
+
+std::vector<std::vector<float>> final_norm(const model::MoeModel& m,
+                                           std::vector<std::vector<float>> hs) {
+  const model::ModelSpec& s = m.spec;
+  const std::vector<float> norm = model::WeightReader(m).read(model::model_tensors(s).final_norm);
+  for (auto& h : hs) {
+    rms_norm(h.data(), norm.data(), h.data(), h.size() / s.hidden, s.hidden, s.rms_eps);
+  }
+  return hs;
+}
+
 }  // namespace
 
 std::vector<float> run_layers(const model::MoeModel& m, linalg::Backend& be,
@@ -96,28 +131,31 @@ std::vector<float> run_layers(const model::MoeModel& m, linalg::Backend& be,
 std::vector<std::vector<float>> run_layers_lockstep(const model::MoeModel& m, linalg::Backend& be,
                                                     const std::vector<std::vector<int>>& seqs,
                                                     const std::vector<ForwardOptions>& streams) {
-  const model::ModelSpec& s = m.spec;
-  if (!s.forward_unsupported.empty()) {
-    throw FormatError((m.ckpt.dir() / "config.json").string() + ": " + s.forward_unsupported);
-  }
-  MR_ASSERT(!streams.empty());
+  require_forward(m, streams);
   std::vector<std::vector<float>> hs(streams.size(), embed(m, seqs));
-  const RopeTables rope = rope_tables(s.attn.rope);
-  const std::vector<std::vector<int>> groups = attention_groups(seqs, s.hidden);
-  LayerWeights w;  // one layer resident, its buffers reused by the next
-  LayerScratch scratch;
-  for (int layer = 0; layer < s.n_layers; ++layer) {
-    if (streams.front().on_layer) streams.front().on_layer(layer, s.n_layers);
-    load_layer(m, be, layer, experts_reused(streams, layer) ? streams.front().expert_memory : 0, w);
-    for (std::size_t i = 0; i < streams.size(); ++i) {
-      run_layer(m, be, layer, groups, rope, streams[i], w, hs[i], scratch);
-    }
-  }
-  const std::vector<float> norm = model::WeightReader(m).read(model::model_tensors(s).final_norm);
-  for (auto& h : hs) {
-    rms_norm(h.data(), norm.data(), h.data(), h.size() / s.hidden, s.hidden, s.rms_eps);
-  }
-  return hs;
+  advance(m, be, seqs, 0, m.spec.n_layers, streams, hs);
+  return final_norm(m, std::move(hs));
+}
+
+std::vector<float> run_prefix(const model::MoeModel& m, linalg::Backend& be,
+                              const std::vector<std::vector<int>>& seqs, int layer,
+                              const ForwardOptions& opt) {
+  require_forward(m, {opt});
+  MR_ASSERT(layer >= 0 && layer <= m.spec.n_layers);
+  std::vector<std::vector<float>> hs{embed(m, seqs)};
+  advance(m, be, seqs, 0, layer, {opt}, hs);
+  return std::move(hs.front());
+}
+
+std::vector<std::vector<float>> run_layers_from(const model::MoeModel& m, linalg::Backend& be,
+                                                const std::vector<std::vector<int>>& seqs,
+                                                int first, const std::vector<float>& start,
+                                                const std::vector<ForwardOptions>& streams) {
+  require_forward(m, streams);
+  MR_ASSERT(first >= 0 && first <= m.spec.n_layers);
+  std::vector<std::vector<float>> hs(streams.size(), start);
+  advance(m, be, seqs, first, m.spec.n_layers, streams, hs);
+  return final_norm(m, std::move(hs));
 }
 
 }  // namespace moerecal::engine

@@ -73,4 +73,17 @@ std::vector<std::vector<float>> run_layers_lockstep(const model::MoeModel& m, li
                                                     const std::vector<std::vector<int>>& seqs,
                                                     const std::vector<ForwardOptions>& streams);
 
+// The residual stream entering layer `layer` (before its input norm), the sequences run through
+// layers 0 .. layer-1 as run_layers runs them: the part of a pass that candidates whose routers
+// differ only from `layer` on share.
+std::vector<float> run_prefix(const model::MoeModel& m, linalg::Backend& be,
+                              const std::vector<std::vector<int>>& seqs, int layer,
+                              const ForwardOptions& opt = {});
+
+// run_layers_lockstep from `start`, run_prefix's residual stream entering layer `first`.
+std::vector<std::vector<float>> run_layers_from(const model::MoeModel& m, linalg::Backend& be,
+                                                const std::vector<std::vector<int>>& seqs,
+                                                int first, const std::vector<float>& start,
+                                                const std::vector<ForwardOptions>& streams);
+
 }  // namespace moerecal::engine

@@ -39,7 +39,8 @@ std::map<int, engine::RouterWeights> candidate_routers(linalg::Backend& be,
                                                        const Strengths& s, Retraction retraction) {
   std::map<int, engine::RouterWeights> out;
   for (const LayerTargets& t : targets) {
-    out[t.inherited.layer] = router_weights(rounded(candidate(be, t, s, retraction)));
+    if (t.selected)
+      out[t.inherited.layer] = router_weights(rounded(candidate(be, t, s, retraction)));
   }
   return out;
 }

@@ -42,7 +42,8 @@ struct BudgetChoice {
 // targets hold one, --refit-bias, else the row shift).
 std::vector<Strategy> strategies(const std::vector<LayerTargets>& targets);
 
-// Every layer's router (rounded to its dtypes) for strengths `s`.
+// The router (rounded to its dtypes) of every selected layer for strengths `s`; the others keep
+// the checkpoint's, so a trial shares the layers before the first selected one (trial.hpp).
 std::map<int, engine::RouterWeights> candidate_routers(linalg::Backend& be,
                                                        const std::vector<LayerTargets>& targets,
                                                        const Strengths& s, Retraction retraction);

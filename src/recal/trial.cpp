@@ -67,23 +67,43 @@ std::size_t TrialRunner::lockstep_width(const std::map<int, engine::RouterWeight
   return 1 + kLockstepMemory / std::max<std::size_t>(bytes, 1);
 }
 
+const std::vector<float>& TrialRunner::prefix(int layer, LoadLog& loads) {
+  if (layer != prefix_layer_) {
+    prefix_loads_ = std::make_unique<LoadLog>(m_.spec);
+    engine::ForwardOptions fo;
+    fo.observer = prefix_loads_.get();
+    fo.expert_memory = expert_memory_;
+    fo.read_rows = &scored_;
+    prefix_ = engine::run_prefix(m_, be_, windows_, layer, fo);
+    prefix_layer_ = layer;
+  }
+  loads.add(*prefix_loads_);
+  return prefix_;
+}
+
 std::vector<TrialResult> TrialRunner::run(
     const std::vector<std::map<int, engine::RouterWeights>>& candidates) {
   std::vector<TrialResult> out;
   if (candidates.empty()) return out;
   const std::size_t width = lockstep_width(candidates.front());
+  int shared = m_.spec.n_layers;  // the layers before the first one a candidate changes
+  for (const auto& c : candidates) shared = std::min(shared, c.empty() ? shared : c.begin()->first);
   for (std::size_t first = 0; first < candidates.size(); first += width) {
     const std::size_t n = std::min(width, candidates.size() - first);
     std::vector<LoadLog> logs(n, LoadLog(m_.spec));
+    LoadLog before(m_.spec);
+    const std::vector<float>* start = shared > 0 ? &prefix(shared, before) : nullptr;
     std::vector<engine::ForwardOptions> streams(n);
     for (std::size_t i = 0; i < n; ++i) {
+      logs[i].add(before);
       streams[i].routers = &candidates[first + i];
       streams[i].observer = &logs[i];
       streams[i].expert_memory = expert_memory_;
       streams[i].read_rows = &scored_;
     }
     const std::vector<std::vector<float>> hidden =
-        engine::run_layers_lockstep(m_, be_, windows_, streams);
+        start ? engine::run_layers_from(m_, be_, windows_, shared, *start, streams)
+              : engine::run_layers_lockstep(m_, be_, windows_, streams);
     std::vector<const std::vector<float>*> sides;
     for (const std::vector<float>& h : hidden) sides.push_back(&h);
     const std::vector<double> kl = engine::kl_means(be_, head_, base_hidden_, sides, windows_);

@@ -2,11 +2,13 @@
 // KL(inherited || candidate) of the next-token distribution on the scored positions (as eval
 // scores them) and the expert load of every MoE layer. The inherited model runs once; each trial
 // runs the candidate once, and several candidates run in one lockstep pass (each layer's weights
-// read and widened once for all of them).
+// read and widened once for all of them). The layers before the first one a candidate changes run
+// once for all trials (engine::run_prefix).
 #pragma once
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <vector>
 
 #include "analysis/load_stats.hpp"
@@ -26,6 +28,8 @@ class LoadLog final : public engine::Observer {
  public:
   explicit LoadLog(const model::ModelSpec& s) : k_(s.top_k()), n_experts_(s.n_experts()) {}
   void on_router(const engine::RouterEvent& ev) override;
+  // Takes the layers another log saw (a shared prefix of the pass) as if this one had.
+  void add(const LoadLog& other) { loads_.insert(other.loads_.begin(), other.loads_.end()); }
   // loads and their mean maxvio; kl_mean 0.
   TrialResult result() const;
 
@@ -56,6 +60,9 @@ class TrialRunner {
  private:
   TrialResult measure(const engine::ForwardOptions& base_opt, std::vector<float>& hidden);
   std::size_t lockstep_width(const std::map<int, engine::RouterWeights>& routers) const;
+  // The residual stream entering `layer` and the loads of the layers before it, on the checkpoint's
+  // routers (kept for the last `layer` asked for).
+  const std::vector<float>& prefix(int layer, LoadLog& loads);
 
   const model::MoeModel& m_;
   linalg::Backend& be_;
@@ -64,6 +71,9 @@ class TrialRunner {
   engine::LmHead head_;
   std::vector<std::size_t> scored_;  // the rows the KL reads (engine::scored_positions)
   std::vector<float> base_hidden_;
+  int prefix_layer_ = -1;
+  std::vector<float> prefix_;
+  std::unique_ptr<LoadLog> prefix_loads_;
   TrialResult base_;
   int trials_ = 0;
 };

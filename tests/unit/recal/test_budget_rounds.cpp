@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <random>
 
+#include "engine/positions.hpp"
 #include "recal/budget.hpp"
 #include "recal/calibrate_data.hpp"
 #include "recal/trial.hpp"
@@ -92,5 +93,33 @@ TEST_SUITE("recal") {
     CHECK(at == c.explored.size());
     CHECK(c.strategy == winner);
     CHECK(c.point.kl_mean <= budget);
+  }
+}
+
+TEST_SUITE("recal") {
+  TEST_CASE("trials that change only later layers share the prefix and match a whole pass") {
+    Setup x;
+    x.targets = recal::data_targets(x.m, x.windows, {1}, recal::DataOptions{}, *x.be, nullptr, {});
+    recal::TrialRunner runner(x.m, *x.be, x.windows, recal::DataOptions{}.expert_memory);
+    const recal::Strategy s = recal::strategies(x.targets).back();
+    const auto routers = x.routers(s, 0.8);
+    REQUIRE(routers.size() == 1);
+    REQUIRE(routers.begin()->first == 1);
+    const recal::TrialResult got = runner.run(routers);
+    // Oracle: both sides' whole passes, no prefix, no rows skipped.
+    const std::vector<float> base = engine::run_layers(x.m, *x.be, x.windows);
+    recal::LoadLog log(x.m.spec);
+    engine::ForwardOptions fo;
+    fo.routers = &routers;
+    fo.observer = &log;
+    const std::vector<float> cand = engine::run_layers(x.m, *x.be, x.windows, fo);
+    const engine::LmHead head(x.m);
+    const double kl = engine::position_figures(*x.be, head, base, head, cand, x.windows).kl_mean();
+    CHECK(got.kl_mean > 0);
+    CHECK(got.kl_mean == doctest::Approx(kl).epsilon(1e-9));
+    const recal::TrialResult want = log.result();
+    REQUIRE(got.loads.size() == want.loads.size());
+    for (const auto& [layer, l] : want.loads) CHECK(got.loads.at(layer).load == l.load);
+    CHECK(got.maxvio_mean == want.maxvio_mean);
   }
 }
