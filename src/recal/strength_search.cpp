@@ -12,7 +12,7 @@ bool StrengthSearch::record(double kl) {
   ++steps_;
   before_ = steps_ == 0 ? Probe{} : last_;
   last_ = p;
-  if (kl > budget_) {
+  if (!(kl <= budget_)) {  // NaN counts as over the budget
     hi_ = p.t;
     plan();
     return false;

@@ -76,6 +76,12 @@ TEST_SUITE("recal") {
     CHECK(r.probes <= 7);
   }
 
+  TEST_CASE("a KL that is not a number counts as over the budget") {
+    const Run r = search([](double t) { return t > 0.3 ? std::nan("") : 0.01 * t; }, 0.02);
+    CHECK(r.t <= 0.3);
+    CHECK(0.3 - r.t <= 1.0 / 64);
+  }
+
   TEST_CASE("nothing fits: t = 0 after at most 7 probes") {
     const Run r = search([](double) { return 1.0; }, 0.02);
     CHECK(r.t == 0.0);
