@@ -98,6 +98,14 @@ std::vector<recal::LayerOutcome> calibrate_with_data(const CalibrateRequest& r,
                                                        std::move(inherited_hidden), inherited_loads)
                                   : recal::TrialRunner(m, be, d.windows, ctx.expert_memory);
   recal::TrialResult result;
+  Progress progress("KL budget", 0);
+  runner.on_pass = [&](int first, int n) {
+    const std::string which = n == 1 ? std::to_string(first)
+                                     : std::to_string(first) + "-" + std::to_string(first + n - 1);
+    progress.restart(std::string(n == 1 ? "KL budget: trial " : "KL budget: trials ") + which,
+                     d.tokens.tokens * n);
+  };
+  runner.on_layer = std::ref(progress);
   const recal::Strengths s = choose(r, be, runner, targets, result, selection);
   std::vector<recal::LayerOutcome> outs;
   for (const recal::LayerTargets& t : targets) {

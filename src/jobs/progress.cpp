@@ -18,6 +18,12 @@ Progress::~Progress() {
   if (shown_) std::fputs("\r\033[K", stderr);
 }
 
+void Progress::restart(std::string what, std::int64_t tokens) {
+  what_ = std::move(what);
+  tokens_ = tokens;
+  start_ = std::chrono::steady_clock::now();
+}
+
 void Progress::operator()(int done, int total) {
   if (!enabled_) return;
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();

@@ -15,6 +15,8 @@ class Progress {
   ~Progress();
   // Called as layer `done` of `total` starts.
   void operator()(int done, int total);
+  // A new pass under another label: the clock, the rate and the ETA start again.
+  void restart(std::string what, std::int64_t tokens);
 
  private:
   std::string what_;

@@ -94,6 +94,8 @@ std::vector<TrialResult> TrialRunner::run(
     LoadLog before(m_.spec);
     const std::vector<float>* start = shared > 0 ? &prefix(shared, before) : nullptr;
     std::vector<engine::ForwardOptions> streams(n);
+    if (on_pass) on_pass(trials_ + 1, static_cast<int>(n));
+    streams.front().on_layer = on_layer;
     for (std::size_t i = 0; i < n; ++i) {
       logs[i].add(before);
       streams[i].routers = &candidates[first + i];

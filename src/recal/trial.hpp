@@ -55,6 +55,9 @@ class TrialRunner {
   // What a lockstep pass may hold for its streams beyond the first: hidden states and routers.
   static constexpr std::size_t kLockstepMemory = std::size_t(2) << 30;
   const TrialResult& inherited() const { return base_; }
+  // Progress of the trials: on_pass(first trial number, candidates) before each lockstep pass,
+  // then on_layer(layer, number of layers) as each of its layers starts.
+  std::function<void(int, int)> on_pass, on_layer;
   int trials() const { return trials_; }
 
  private:

@@ -123,3 +123,25 @@ TEST_SUITE("recal") {
     CHECK(got.maxvio_mean == want.maxvio_mean);
   }
 }
+
+TEST_SUITE("recal") {
+  TEST_CASE("trial progress: one on_pass per lockstep pass, then each of its layers") {
+    Setup x;
+    recal::TrialRunner runner(x.m, *x.be, x.windows, recal::DataOptions{}.expert_memory);
+    std::vector<std::pair<int, int>> passes;
+    std::vector<int> layers;
+    runner.on_pass = [&](int first, int n) { passes.emplace_back(first, n); };
+    runner.on_layer = [&](int layer, int total) {
+      CHECK(total == x.m.spec.n_layers);
+      layers.push_back(layer);
+    };
+    std::vector<std::map<int, engine::RouterWeights>> candidates;
+    for (const recal::Strategy& s : recal::strategies(x.targets))
+      candidates.push_back(x.routers(s, 1));
+    runner.run(candidates);
+    runner.run(candidates.front());
+    const int n = static_cast<int>(candidates.size());
+    CHECK(passes == std::vector<std::pair<int, int>>{{1, n}, {n + 1, 1}});
+    CHECK(layers == std::vector<int>{0, 1, 0, 1});
+  }
+}
