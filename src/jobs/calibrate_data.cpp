@@ -60,6 +60,17 @@ recal::Strengths choose(const CalibrateRequest& r, linalg::Backend& be, recal::T
   return c.strengths;
 }
 
+// The trials' progress line: "KL budget: trials A-B" for each lockstep pass.
+void show_trials(recal::TrialRunner& runner, Progress& progress, std::int64_t tokens) {
+  runner.on_pass = [&progress, tokens](int first, int n) {
+    const std::string which = n == 1 ? std::to_string(first)
+                                     : std::to_string(first) + "-" + std::to_string(first + n - 1);
+    progress.restart(std::string(n == 1 ? "KL budget: trial " : "KL budget: trials ") + which,
+                     tokens * n);
+  };
+  runner.on_layer = std::ref(progress);
+}
+
 }  // namespace
 
 nlohmann::json calibration_json(const DataRequest& req, const Data& d) {
@@ -99,13 +110,7 @@ std::vector<recal::LayerOutcome> calibrate_with_data(const CalibrateRequest& r,
                                   : recal::TrialRunner(m, be, d.windows, ctx.expert_memory);
   recal::TrialResult result;
   Progress progress("KL budget", 0);
-  runner.on_pass = [&](int first, int n) {
-    const std::string which = n == 1 ? std::to_string(first)
-                                     : std::to_string(first) + "-" + std::to_string(first + n - 1);
-    progress.restart(std::string(n == 1 ? "KL budget: trial " : "KL budget: trials ") + which,
-                     d.tokens.tokens * n);
-  };
-  runner.on_layer = std::ref(progress);
+  show_trials(runner, progress, d.tokens.tokens);
   const recal::Strengths s = choose(r, be, runner, targets, result, selection);
   std::vector<recal::LayerOutcome> outs;
   for (const recal::LayerTargets& t : targets) {
