@@ -64,7 +64,7 @@ std::size_t TrialRunner::lockstep_width(const std::map<int, engine::RouterWeight
   for (const auto& [layer, r] : routers) {
     bytes += (r.rows.size() + r.router_bias.size() + r.selection_bias.size()) * sizeof(float);
   }
-  return 1 + kLockstepMemory / std::max<std::size_t>(bytes, 1);
+  return 1 + std::min(kLockstepMemory, expert_memory_) / std::max<std::size_t>(bytes, 1);
 }
 
 const std::vector<float>& TrialRunner::prefix(int layer, LoadLog& loads) {

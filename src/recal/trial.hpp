@@ -50,9 +50,10 @@ class TrialRunner {
               std::vector<float> inherited_hidden, const LoadLog& inherited_loads);
   // Candidate routers by MoE layer (others keep the checkpoint's).
   TrialResult run(const std::map<int, engine::RouterWeights>& routers);
-  // Several candidates, in lockstep passes of as many as kLockstepMemory allows (at least one).
+  // Several candidates, in lockstep passes of as many as the memory allows (at least one).
   std::vector<TrialResult> run(const std::vector<std::map<int, engine::RouterWeights>>& candidates);
-  // What a lockstep pass may hold for its streams beyond the first: hidden states and routers.
+  // What a lockstep pass may hold for its streams beyond the first (hidden states and routers):
+  // expert_memory, at most this.
   static constexpr std::size_t kLockstepMemory = std::size_t(2) << 30;
   const TrialResult& inherited() const { return base_; }
   // Progress of the trials: on_pass(first trial number, candidates) before each lockstep pass,

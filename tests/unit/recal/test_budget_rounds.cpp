@@ -145,3 +145,25 @@ TEST_SUITE("recal") {
     CHECK(layers == std::vector<int>{0, 1, 0, 1});
   }
 }
+
+TEST_SUITE("recal") {
+  TEST_CASE("--expert-memory bounds a lockstep pass: with 0, one candidate per pass") {
+    Setup x;
+    std::vector<std::map<int, engine::RouterWeights>> candidates;
+    for (const recal::Strategy& s : recal::strategies(x.targets))
+      candidates.push_back(x.routers(s, 1));
+    std::vector<std::vector<recal::TrialResult>> results;
+    std::vector<std::vector<std::pair<int, int>>> passes;
+    for (std::size_t memory : {std::size_t(0), recal::DataOptions{}.expert_memory}) {
+      recal::TrialRunner runner(x.m, *x.be, x.windows, memory);
+      passes.emplace_back();
+      runner.on_pass = [&](int first, int n) { passes.back().emplace_back(first, n); };
+      results.push_back(runner.run(candidates));
+    }
+    const int n = static_cast<int>(candidates.size());
+    REQUIRE(passes[0].size() == candidates.size());
+    for (int i = 0; i < n; ++i) CHECK(passes[0][i] == std::pair<int, int>{i + 1, 1});
+    CHECK(passes[1] == std::vector<std::pair<int, int>>{{1, n}});
+    for (int i = 0; i < n; ++i) CHECK(results[0][i].kl_mean == results[1][i].kl_mean);
+  }
+}
