@@ -10,7 +10,7 @@ StrengthSearch::StrengthSearch(double budget, const SearchLimits& limits)
 bool StrengthSearch::record(double kl) {
   const Probe p{next_, kl};
   ++steps_;
-  before_ = steps_ == 0 ? Probe{} : last_;
+  before_ = last_;  // before the first probe, last_ is t = 0 with no KL
   last_ = p;
   if (!(kl <= budget_)) {  // NaN counts as over the budget
     hi_ = p.t;

@@ -39,7 +39,7 @@ class StrengthSearch {
 
   double budget_;
   SearchLimits limits_;
-  Probe before_, last_;  // before_ starts as t = 0: no move, no KL
+  Probe before_, last_;  // both start as t = 0: no move, no KL
   double lo_ = 0, hi_ = 1, next_ = 1;
   int steps_ = -1;  // probes past t = 1
   bool done_ = false;

@@ -55,11 +55,17 @@ TrialResult TrialRunner::measure(const engine::ForwardOptions& opt, std::vector<
   return log.result();
 }
 
-TrialResult TrialRunner::run(const std::map<int, engine::RouterWeights>& routers) {
-  return std::move(run(std::vector<std::map<int, engine::RouterWeights>>{routers}).front());
+TrialResult TrialRunner::run(const Routers& routers) {
+  return std::move(run_each({&routers}).front());
 }
 
-std::size_t TrialRunner::lockstep_width(const std::map<int, engine::RouterWeights>& routers) const {
+std::vector<TrialResult> TrialRunner::run(const std::vector<Routers>& candidates) {
+  std::vector<const Routers*> each;
+  for (const Routers& c : candidates) each.push_back(&c);
+  return run_each(each);
+}
+
+std::size_t TrialRunner::lockstep_width(const Routers& routers) const {
   std::size_t bytes = base_hidden_.size() * sizeof(float);
   for (const auto& [layer, r] : routers) {
     bytes += (r.rows.size() + r.router_bias.size() + r.selection_bias.size()) * sizeof(float);
@@ -67,38 +73,34 @@ std::size_t TrialRunner::lockstep_width(const std::map<int, engine::RouterWeight
   return 1 + std::min(kLockstepMemory, expert_memory_) / std::max<std::size_t>(bytes, 1);
 }
 
-const std::vector<float>& TrialRunner::prefix(int layer, LoadLog& loads) {
+const std::vector<float>& TrialRunner::prefix(int layer) {
   if (layer != prefix_layer_) {
-    prefix_loads_ = std::make_unique<LoadLog>(m_.spec);
     engine::ForwardOptions fo;
-    fo.observer = prefix_loads_.get();
     fo.expert_memory = expert_memory_;
     fo.read_rows = &scored_;
     prefix_ = engine::run_prefix(m_, be_, windows_, layer, fo);
     prefix_layer_ = layer;
   }
-  loads.add(*prefix_loads_);
   return prefix_;
 }
 
-std::vector<TrialResult> TrialRunner::run(
-    const std::vector<std::map<int, engine::RouterWeights>>& candidates) {
+std::vector<TrialResult> TrialRunner::run_each(const std::vector<const Routers*>& candidates) {
   std::vector<TrialResult> out;
   if (candidates.empty()) return out;
-  const std::size_t width = lockstep_width(candidates.front());
+  const std::size_t width = lockstep_width(*candidates.front());
   int shared = m_.spec.n_layers;  // the layers before the first one a candidate changes
-  for (const auto& c : candidates) shared = std::min(shared, c.empty() ? shared : c.begin()->first);
+  for (const Routers* c : candidates)
+    shared = std::min(shared, c->empty() ? shared : c->begin()->first);
+  const std::vector<float>* start = shared > 0 ? &prefix(shared) : nullptr;
   for (std::size_t first = 0; first < candidates.size(); first += width) {
     const std::size_t n = std::min(width, candidates.size() - first);
     std::vector<LoadLog> logs(n, LoadLog(m_.spec));
-    LoadLog before(m_.spec);
-    const std::vector<float>* start = shared > 0 ? &prefix(shared, before) : nullptr;
     std::vector<engine::ForwardOptions> streams(n);
     if (on_pass) on_pass(trials_ + 1, static_cast<int>(n));
     streams.front().on_layer = on_layer;
     for (std::size_t i = 0; i < n; ++i) {
-      logs[i].add(before);
-      streams[i].routers = &candidates[first + i];
+      logs[i].add_before(base_.loads, shared);
+      streams[i].routers = candidates[first + i];
       streams[i].observer = &logs[i];
       streams[i].expert_memory = expert_memory_;
       streams[i].read_rows = &scored_;

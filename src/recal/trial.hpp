@@ -8,7 +8,6 @@
 
 #include <functional>
 #include <map>
-#include <memory>
 #include <vector>
 
 #include "analysis/load_stats.hpp"
@@ -28,8 +27,10 @@ class LoadLog final : public engine::Observer {
  public:
   explicit LoadLog(const model::ModelSpec& s) : k_(s.top_k()), n_experts_(s.n_experts()) {}
   void on_router(const engine::RouterEvent& ev) override;
-  // Takes the layers another log saw (a shared prefix of the pass) as if this one had.
-  void add(const LoadLog& other) { loads_.insert(other.loads_.begin(), other.loads_.end()); }
+  // Takes the loads of the layers before `layer` from another pass (a prefix both passes share).
+  void add_before(const std::map<int, analysis::LoadStats>& loads, int layer) {
+    loads_.insert(loads.begin(), loads.lower_bound(layer));
+  }
   // loads and their mean maxvio; kl_mean 0.
   TrialResult result() const;
 
@@ -40,6 +41,7 @@ class LoadLog final : public engine::Observer {
 
 class TrialRunner {
  public:
+  using Routers = std::map<int, engine::RouterWeights>;  // candidate routers by MoE layer
   // Runs the inherited model over `windows` (kept by reference).
   TrialRunner(const model::MoeModel& m, linalg::Backend& be,
               const std::vector<std::vector<int>>& windows, std::size_t expert_memory,
@@ -49,9 +51,9 @@ class TrialRunner {
               const std::vector<std::vector<int>>& windows, std::size_t expert_memory,
               std::vector<float> inherited_hidden, const LoadLog& inherited_loads);
   // Candidate routers by MoE layer (others keep the checkpoint's).
-  TrialResult run(const std::map<int, engine::RouterWeights>& routers);
+  TrialResult run(const Routers& routers);
   // Several candidates, in lockstep passes of as many as the memory allows (at least one).
-  std::vector<TrialResult> run(const std::vector<std::map<int, engine::RouterWeights>>& candidates);
+  std::vector<TrialResult> run(const std::vector<Routers>& candidates);
   // What a lockstep pass may hold for its streams beyond the first (hidden states and routers):
   // expert_memory, at most this.
   static constexpr std::size_t kLockstepMemory = std::size_t(2) << 30;
@@ -63,10 +65,11 @@ class TrialRunner {
 
  private:
   TrialResult measure(const engine::ForwardOptions& base_opt, std::vector<float>& hidden);
-  std::size_t lockstep_width(const std::map<int, engine::RouterWeights>& routers) const;
-  // The residual stream entering `layer` and the loads of the layers before it, on the checkpoint's
-  // routers (kept for the last `layer` asked for).
-  const std::vector<float>& prefix(int layer, LoadLog& loads);
+  std::vector<TrialResult> run_each(const std::vector<const Routers*>& candidates);
+  std::size_t lockstep_width(const Routers& routers) const;
+  // The residual stream entering `layer` on the checkpoint's routers (kept for the last `layer`
+  // asked for); the loads of the layers before it are the inherited model's.
+  const std::vector<float>& prefix(int layer);
 
   const model::MoeModel& m_;
   linalg::Backend& be_;
@@ -77,7 +80,6 @@ class TrialRunner {
   std::vector<float> base_hidden_;
   int prefix_layer_ = -1;
   std::vector<float> prefix_;
-  std::unique_ptr<LoadLog> prefix_loads_;
   TrialResult base_;
   int trials_ = 0;
 };
