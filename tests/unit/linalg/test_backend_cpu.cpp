@@ -44,6 +44,56 @@ TEST_SUITE("linalg") {
     }
   }
 
+  // One row or one column: the backend's matrix-vector path (gemv), f32 and f64, every transpose,
+  // padded leading dimensions; beta 0 must not read the output (filled with NaN here).
+  template <typename T, typename Gemm>
+  void check_vector_shapes(Gemm gemm) {
+    const double tol = sizeof(T) == 4 ? 1e-5 : 1e-12;
+    const int shapes[][3] = {{1, 4, 7}, {5, 1, 7}, {1, 1, 7}, {1, 6, 1}};
+    for (const auto& shape : shapes) {
+      const int m = shape[0], n = shape[1], k = shape[2], pad = 2;
+      for (int ta = 0; ta < 2; ++ta) {
+        for (int tb = 0; tb < 2; ++tb) {
+          for (const T beta : {T(0), T(0.5)}) {
+            CAPTURE(m);
+            CAPTURE(n);
+            CAPTURE(ta);
+            CAPTURE(tb);
+            CAPTURE(double(beta));
+            const int lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
+            const auto a32 = randn(std::size_t(ta ? k : m) * lda, 4);
+            const auto b32 = randn(std::size_t(tb ? n : k) * ldb, 5);
+            const auto c32 = randn(std::size_t(m) * ldc, 6);
+            std::vector<T> a(a32.begin(), a32.end()), b(b32.begin(), b32.end());
+            std::vector<T> c0(c32.begin(), c32.end()), c = c0;
+            for (int i = 0; i < m && beta == T(0); ++i)
+              for (int j = 0; j < n; ++j) c[i * ldc + j] = std::numeric_limits<T>::quiet_NaN();
+            gemm(ta ? Trans::kYes : Trans::kNo, tb ? Trans::kYes : Trans::kNo, m, n, k, T(2),
+                 a.data(), lda, b.data(), ldb, beta, c.data(), ldc);
+            for (int i = 0; i < m; ++i) {
+              for (int j = 0; j < n; ++j) {
+                double s = 0;
+                for (int p = 0; p < k; ++p) {
+                  s += double{ta ? a[p * lda + i] : a[i * lda + p]} *
+                       double{tb ? b[j * ldb + p] : b[p * ldb + j]};
+                }
+                const double want = 2 * s + double{beta} * c0[i * ldc + j];
+                CHECK(double{c[i * ldc + j]} == doctest::Approx(want).epsilon(tol));
+              }
+              for (int j = n; j < ldc; ++j) CHECK(c[i * ldc + j] == c0[i * ldc + j]);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  TEST_CASE("gemm and gemm_f64 with one row or one column match a naive loop") {
+    auto be = make_backend();
+    check_vector_shapes<float>([&](auto... args) { be->gemm(args...); });
+    check_vector_shapes<double>([&](auto... args) { be->gemm_f64(args...); });
+  }
+
   TEST_CASE("syev: hand-computed 2x2 eigenpairs with eigenvectors in columns") {
     auto be = make_backend();
     double a[4] = {2, 1, 1, 2};  // eigenvalues 1, 3; vectors (1,-1)/sqrt2, (1,1)/sqrt2
