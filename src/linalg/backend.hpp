@@ -39,6 +39,11 @@ class Backend {
   // Symmetric eigendecomposition of the n x n row-major matrix `a` (overwritten by the
   // eigenvectors, one per column); eigenvalues ascending into w[n]. Throws BackendError.
   virtual void syev(int n, double* a, double* w) = 0;
+  // Cholesky factor of the symmetric positive definite n x n row-major matrix `a`, in place:
+  // a <- L, lower triangular (the strict upper triangle zeroed), with A = L L^T. False, and `a`
+  // unspecified, when A is not numerically positive definite. Throws BackendError on non-finite
+  // input.
+  virtual bool cholesky(int n, double* a) = 0;
   // Runs fn(i, worker) for every i in [0, n), side by side where the device gains from it; each
   // concurrent call gets its own clone of this backend. The first exception thrown is rethrown
   // after all workers stop; remaining items are skipped.

@@ -1,5 +1,6 @@
 // The OpenBLAS backend: sgemm/dgemm through CBLAS, symmetric eigensolver through LAPACK dsyevd
-// (divide and conquer: several times faster than dsyev when the eigenvectors are wanted), and
+// (divide and conquer: several times faster than dsyev when the eigenvectors are wanted), Cholesky
+// through dpotrf, and
 // parallel_for as worker threads over clones with the BLAS limited to one thread meanwhile: many
 // small independent products (one per expert or head) run faster side by side on single-threaded
 // BLAS than one after another on multi-threaded BLAS, whose threading overhead dominates skinny
@@ -25,6 +26,7 @@
 extern "C" {
 void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
              double* work, const int* lwork, int* iwork, const int* liwork, int* info);
+void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* info);
 char* openblas_get_config(void);
 int openblas_get_num_threads(void);
 void openblas_set_num_threads(int n);
@@ -69,12 +71,12 @@ bool as_gemv(Gemv gemv, Trans ta, Trans tb, int m, int n, int k, T alpha, const 
 }
 
 // LAPACK does not fail on NaN/Inf input; it returns garbage (a NaN 2x2 gives finite values).
-void check_finite(int n, const double* a) {
+void check_finite(const char* routine, int n, const double* a) {
   for (int i = 0; i < n * n; ++i) {
     if (!std::isfinite(a[i])) {
-      throw BackendError("LAPACK dsyevd: input " + std::to_string(n) + "x" + std::to_string(n) +
-                         " matrix holds " + std::to_string(a[i]) + " at (" + std::to_string(i / n) +
-                         ", " + std::to_string(i % n) + ")");
+      throw BackendError(std::string("LAPACK ") + routine + ": input " + std::to_string(n) + "x" +
+                         std::to_string(n) + " matrix holds " + std::to_string(a[i]) + " at (" +
+                         std::to_string(i / n) + ", " + std::to_string(i % n) + ")");
     }
   }
 }
@@ -116,7 +118,7 @@ class CpuBackend final : public Backend {
     // A symmetric row-major matrix is its own column-major image; LAPACK returns eigenvectors as
     // columns of a column-major array, i.e. as rows of our row-major one: transpose back.
     if (n <= 0) return;
-    check_finite(n, a);
+    check_finite("dsyevd", n, a);
     int info = 0, lwork = -1, liwork = -1, iquery = 0;
     double query = 0;
     dsyevd_("V", "U", &n, a, &n, w, &query, &lwork, &iquery, &liwork, &info);
@@ -130,6 +132,20 @@ class CpuBackend final : public Backend {
     for (int i = 0; i < n; ++i) {
       for (int j = i + 1; j < n; ++j) std::swap(a[i * n + j], a[j * n + i]);
     }
+  }
+
+  bool cholesky(int n, double* a) override {
+    // The row-major matrix is its own column-major image; the column-major upper factor U
+    // (A = U^T U) read row-major is L = U^T.
+    if (n <= 0) return true;
+    check_finite("dpotrf", n, a);
+    int info = 0;
+    dpotrf_("U", &n, a, &n, &info);
+    if (info > 0) return false;
+    check_info("dpotrf", n, info);
+    for (int i = 0; i < n; ++i)
+      std::fill(a + std::size_t(i) * n + i + 1, a + std::size_t(i + 1) * n, 0.0);
+    return true;
   }
 
   void parallel_for(int n, const std::function<void(int, Backend&)>& fn) override {

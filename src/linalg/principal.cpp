@@ -148,7 +148,7 @@ void finish(GramOperator& op, const Subspace& sp, PrincipalResult& res) {
 
 PrincipalResult principal_direction_unscaled(Backend& be, const std::vector<MatrixBlock>& blocks,
                                              const float* sign_ref, const PrincipalOptions& opt,
-                                             const float* metric) {
+                                             const Metric* metric) {
   MR_ASSERT(!blocks.empty() && blocks[0].cols > 0);
   for (const MatrixBlock& w : blocks)
     MR_ASSERT(w.data != nullptr && w.rows > 0 && w.cols == blocks[0].cols);

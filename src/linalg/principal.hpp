@@ -12,18 +12,18 @@
 
 namespace moerecal::linalg {
 
-// `sign_ref` (length cols, may be null) fixes the sign. With `metric` (a symmetric cols x cols
-// row-major M), the operator is M A M instead, still applied implicitly. Blocks (and a metric)
+// `sign_ref` (length cols, may be null) fixes the sign. With `metric` (M, e.g. a Cholesky factor,
+// and M^T), the operator is M^T A M instead, still applied implicitly. Blocks (and a metric)
 // whose largest |entry| lies outside [2^-16, 2^16] are scaled by a power of two before any
 // product is formed (scaled_blocks.hpp), so huge but finite weights cannot overflow f32; sigma is
 // scaled back. Throws BackendError on BLAS failure.
 PrincipalResult principal_direction(Backend& be, const std::vector<MatrixBlock>& blocks,
                                     const float* sign_ref, const PrincipalOptions& opt = {},
-                                    const float* metric = nullptr);
+                                    const Metric* metric = nullptr);
 
 // The solver itself, without the scaling: the caller guarantees that A's products stay in range.
 PrincipalResult principal_direction_unscaled(Backend& be, const std::vector<MatrixBlock>& blocks,
                                              const float* sign_ref, const PrincipalOptions& opt,
-                                             const float* metric);
+                                             const Metric* metric);
 
 }  // namespace moerecal::linalg

@@ -17,6 +17,14 @@ struct MatrixBlock {
   bool transposed = false;
 };
 
+// A metric M for the operator M^T A M: M and its transpose, both cols x cols row-major, so that
+// both products with it run untransposed (a skinny product with a transposed operand is slower).
+// For a symmetric M, m == m_t.
+struct Metric {
+  const float* m = nullptr;
+  const float* m_t = nullptr;
+};
+
 struct PrincipalOptions {
   int block = 8;      // block size; the Rayleigh-Ritz subspace holds up to 3x this; 1: Krylov
   double tol = 1e-6;  // on sin(theta) between iterates

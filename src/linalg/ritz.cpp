@@ -21,18 +21,18 @@ void GramOperator::apply(double* in, int ldi, int k, double* out, int ldo) {
     }
   }
   const float* x = xt_.data();
-  if (metric_) {
-    be_.gemm(Trans::kNo, Trans::kNo, k, d_, d_, 1.0f, xt_.data(), d_, metric_, d_, 0.0f, mt_.data(),
-             d_);
+  if (metric_.m) {
+    be_.gemm(Trans::kNo, Trans::kNo, k, d_, d_, 1.0f, xt_.data(), d_, metric_.m_t, d_, 0.0f,
+             mt_.data(), d_);  // (M X)^T = X^T M^T
     x = mt_.data();
   }
   std::fill(zt_.begin(), zt_.begin() + std::size_t(k) * d_, 0.0f);
   for (const MatrixBlock& w : blocks_)
     be_.gram_accumulate(w.data, w.rows, d_, w.transposed, k, x, zt_.data());
   const float* z = zt_.data();
-  if (metric_) {
-    be_.gemm(Trans::kNo, Trans::kNo, k, d_, d_, 1.0f, zt_.data(), d_, metric_, d_, 0.0f, mt_.data(),
-             d_);
+  if (metric_.m) {
+    be_.gemm(Trans::kNo, Trans::kNo, k, d_, d_, 1.0f, zt_.data(), d_, metric_.m, d_, 0.0f,
+             mt_.data(), d_);  // (M^T Z)^T = Z^T M
     z = mt_.data();
   }
   for (int i = 0; i < d_; ++i)

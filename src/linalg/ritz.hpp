@@ -22,18 +22,18 @@ void dgemm(Backend& be, bool ta, bool tb, int m, int n, int k, const double* a, 
 
 // A applied to k columns of a row-major double array: in is rounded to f32, then Z = sum_b op(W)^T
 // op(W) X by the backend's Gram product per block (X and Z held transposed, k rows of length d),
-// between two products with the metric M when there is one (Z = M sum_b op(W)^T op(W) M X; M is
-// symmetric, so (M X)^T = X^T M).
+// between two products with the metric M when there is one (Z = M^T sum_b op(W)^T op(W) M X,
+// symmetric for any M).
 class GramOperator {
  public:
-  GramOperator(Backend& be, const std::vector<MatrixBlock>& blocks, const float* metric, int k_max)
+  GramOperator(Backend& be, const std::vector<MatrixBlock>& blocks, const Metric* metric, int k_max)
       : be_(be),
         blocks_(blocks),
-        metric_(metric),
+        metric_(metric && metric->m ? *metric : Metric{}),
         d_(blocks[0].cols),
         xt_(std::size_t(d_) * k_max),
         zt_(xt_.size()) {
-    if (metric_) mt_.resize(xt_.size());
+    if (metric_.m) mt_.resize(xt_.size());
   }
 
   // Z = A X for k columns of a row-major double array (leading dimensions ldi, ldo); `in` is
@@ -43,7 +43,7 @@ class GramOperator {
  private:
   Backend& be_;
   const std::vector<MatrixBlock>& blocks_;
-  const float* metric_;
+  Metric metric_;
   int d_;
   std::vector<float> xt_, zt_, mt_;
 };

@@ -55,20 +55,24 @@ ScaledBlocks scale_blocks(const std::vector<MatrixBlock>& blocks) {
 
 PrincipalResult principal_direction(Backend& be, const std::vector<MatrixBlock>& blocks,
                                     const float* sign_ref, const PrincipalOptions& opt,
-                                    const float* metric) {
+                                    const Metric* metric) {
   const ScaledBlocks s = scale_blocks(blocks);
   int metric_exponent = 0;
-  std::vector<float> metric_copy;
-  if (metric != nullptr) {
+  std::vector<float> m_copy, m_t_copy;
+  Metric scaled;
+  if (metric != nullptr && metric->m != nullptr) {
     const std::size_t n = std::size_t(blocks[0].cols) * blocks[0].cols;
-    metric_exponent = range_exponent(metric, n);
+    scaled = *metric;
+    metric_exponent = range_exponent(metric->m, n);
     if (metric_exponent != 0) {
-      scaled_copy(metric, n, metric_exponent, metric_copy);
-      metric = metric_copy.data();
+      scaled_copy(metric->m, n, metric_exponent, m_copy);
+      scaled_copy(metric->m_t, n, metric_exponent, m_t_copy);
+      scaled = {m_copy.data(), m_t_copy.data()};
     }
+    metric = &scaled;
   }
   PrincipalResult r = principal_direction_unscaled(be, s.blocks, sign_ref, opt, metric);
-  // A = sum op(W)^T op(W) scales by 2^-2e, M A M by 2^-2m more: singular values by 2^-(e+m).
+  // A = sum op(W)^T op(W) scales by 2^-2e, M^T A M by 2^-2m more: singular values by 2^-(e+m).
   r.sigma = std::ldexp(r.sigma, s.exponent + metric_exponent);
   r.sigma2 = std::ldexp(r.sigma2, s.exponent + metric_exponent);
   return r;

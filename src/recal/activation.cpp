@@ -10,8 +10,8 @@ namespace moerecal::recal {
 namespace {
 
 // Router inputs of huge (corrupt) weights would overflow x^T x: x, or a copy scaled by a power of
-// two into `storage`. C and C^1/2 then scale by 4^-e and 2^-e; every use takes them up to scale
-// (retracted power steps, principal directions, the sign reference).
+// two into `storage`. C and its factor then scale by 4^-e and 2^-e; every use takes them up to
+// scale (retracted power steps, principal directions, the sign reference).
 const float* in_range(const float* x, std::size_t n, std::vector<float>& storage) {
   const int e = linalg::range_exponent(x, n);
   if (e == 0) return x;
@@ -58,6 +58,15 @@ std::vector<float> symmetric_sqrt(linalg::Backend& be, std::vector<double>& c, i
   return out;
 }
 
+// F with C = F F^T from C in f64 (`c`, destroyed) and in f32 (`c32`): the Cholesky factor, or
+// C^1/2 where C is not numerically positive definite.
+std::vector<float> cholesky_factor(linalg::Backend& be, std::vector<double>& c,
+                                   const std::vector<float>& c32, int d) {
+  if (be.cholesky(d, c.data())) return std::vector<float>(c.begin(), c.end());
+  c.assign(c32.begin(), c32.end());
+  return symmetric_sqrt(be, c, d);
+}
+
 }  // namespace
 
 ActivationMetric activation_metric(linalg::Backend& be, const float* x, int n, int d,
@@ -88,7 +97,11 @@ ActivationMetric activation_metric(linalg::Backend& be, const float* x, int n, i
     }
   }
   for (std::size_t i = 0; i < c.size(); ++i) a.c[i] = static_cast<float>(c[i]);
-  a.c_half = symmetric_sqrt(be, c, d);
+  a.factor = cholesky_factor(be, c, a.c, d);
+  a.factor_t.resize(a.factor.size());
+  for (int i = 0; i < d; ++i)
+    for (int j = 0; j < d; ++j)
+      a.factor_t[std::size_t(j) * d + i] = a.factor[std::size_t(i) * d + j];
   return a;
 }
 

@@ -1,23 +1,30 @@
 // The calibration-aware operator of DESIGN.md §1: C = (1/n) sum x x^T over a layer's router
 // inputs (centred: (1/n) sum (x - mean)(x - mean)^T), shrunk towards a scaled identity, C <- (1 -
-// lambda) C + lambda (tr C / d) I, and its square root from one eigendecomposition. A_e = C W_e^T
-// W_e; its top eigenvector is v_e = C^{1/2} u / ||C^{1/2} u|| with u the top eigenvector of C^{1/2}
-// W_e^T W_e C^{1/2}.
+// lambda) C + lambda (tr C / d) I, and a factor F with C = F F^T: the Cholesky factor L, or, where
+// C is not numerically positive definite (lambda = 0 and fewer tokens than dimensions, say), the
+// symmetric square root C^1/2 from an eigendecomposition. A_e = C W_e^T W_e is similar to the
+// symmetric F^T W_e^T W_e F, so its top eigenvector is v_e = F u / ||F u|| with u the top
+// eigenvector of F^T W_e^T W_e F. (DESIGN.md names C^1/2; L gives the same v_e, and a d x d
+// Cholesky costs a fraction of the eigendecomposition: d^3/3 flops against about 9 d^3, plus the
+// d^3 product that forms C^1/2.)
 #pragma once
 
 #include <vector>
 
 #include "linalg/backend.hpp"
+#include "linalg/principal_types.hpp"
 
 namespace moerecal::recal {
 
 struct ActivationMetric {
   int d = 0;
-  std::vector<float> c;       // [d, d]
-  std::vector<float> c_half;  // [d, d], symmetric
+  std::vector<float> c;         // [d, d]
+  std::vector<float> factor;    // [d, d], C = F F^T (lower triangular L, or C^1/2)
+  std::vector<float> factor_t;  // [d, d], F^T
+  linalg::Metric metric() const { return {factor.data(), factor_t.data()}; }
 };
 
-// x: [n, d] router inputs. c and c_half are exact up to a power-of-two scale (x is scaled first
+// x: [n, d] router inputs. c and factor are exact up to a power-of-two scale (x is scaled first
 // when its entries are huge or tiny), which no use depends on. Throws UsageError when shrinkage
 // is outside [0, 1].
 ActivationMetric activation_metric(linalg::Backend& be, const float* x, int n, int d,

@@ -56,17 +56,18 @@ linalg::PrincipalResult expert_direction(linalg::Backend& be, const Blocks& bloc
                                          int d, const linalg::PrincipalOptions& opt,
                                          const ActivationMetric* act) {
   if (act == nullptr) return linalg::principal_direction(be, blocks, r, opt);
-  // u: top eigenvector of C^1/2 W^T W C^1/2; v = C^1/2 u, normalised, signed so that
-  // v^T C r >= 0, i.e. u^T C^1/2 (C r) >= 0: u is signed towards C^1/2 C r.
+  // u: top eigenvector of F^T W^T W F (C = F F^T); v = F u, normalised, signed so that
+  // v^T C r >= 0, i.e. u^T F^T (C r) >= 0: u is signed towards F^T C r.
+  const float* f = act->factor.data();
   std::vector<float> cr(d), ref(d), v(d);
   be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->c.data(), d, r, 1, 0.0f,
           cr.data(), 1);
-  be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->c_half.data(), d, cr.data(),
+  be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->factor_t.data(), d, cr.data(),
           1, 0.0f, ref.data(), 1);
-  linalg::PrincipalResult res =
-      linalg::principal_direction(be, blocks, ref.data(), opt, act->c_half.data());
-  be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->c_half.data(), d,
-          res.v.data(), 1, 0.0f, v.data(), 1);
+  const linalg::Metric metric = act->metric();
+  linalg::PrincipalResult res = linalg::principal_direction(be, blocks, ref.data(), opt, &metric);
+  be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, f, d, res.v.data(), 1, 0.0f,
+          v.data(), 1);
   const double nv = norm(v.data(), d);
   for (int i = 0; i < d; ++i) v[i] = static_cast<float>(v[i] / nv);
   res.v = v;

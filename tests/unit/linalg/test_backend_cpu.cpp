@@ -94,6 +94,35 @@ TEST_SUITE("linalg") {
     check_vector_shapes<double>([&](auto... args) { be->gemm_f64(args...); });
   }
 
+  TEST_CASE("cholesky: hand-computed 3x3, L L^T = A on a random 8x8, false when not definite") {
+    auto be = make_backend();
+    double a[9] = {4, 2, 2, 2, 5, 3, 2, 3, 6};  // L = [[2,0,0],[1,2,0],[1,1,2]]
+    REQUIRE(be->cholesky(3, a));
+    const double l[9] = {2, 0, 0, 1, 2, 0, 1, 1, 2};
+    for (int i = 0; i < 9; ++i) CHECK(a[i] == doctest::Approx(l[i]).scale(1));
+    const int n = 8;
+    const auto r = randn(std::size_t(n) * n, 12);
+    std::vector<double> s(std::size_t(n) * n, 0.0);
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < n; ++j)
+        for (int k = 0; k < n; ++k) s[i * n + j] += double{r[i * n + k]} * r[j * n + k];
+    for (int i = 0; i < n; ++i) s[i * n + i] += 0.1;
+    std::vector<double> f = s;
+    REQUIRE(be->cholesky(n, f.data()));
+    for (int i = 0; i < n; ++i) {
+      for (int j = 0; j < n; ++j) {
+        double x = 0;
+        for (int k = 0; k < n; ++k) x += f[i * n + k] * f[j * n + k];
+        CHECK(x == doctest::Approx(s[i * n + j]).epsilon(1e-12).scale(1));
+        if (j > i) CHECK(f[i * n + j] == 0.0);
+      }
+    }
+    double indefinite[4] = {1, 2, 2, 1};
+    CHECK_FALSE(be->cholesky(2, indefinite));
+    double nan[4] = {1, 0, 0, std::numeric_limits<double>::quiet_NaN()};
+    CHECK_THROWS_AS(be->cholesky(2, nan), moerecal::BackendError);
+  }
+
   TEST_CASE("syev: hand-computed 2x2 eigenpairs with eigenvectors in columns") {
     auto be = make_backend();
     double a[4] = {2, 1, 1, 2};  // eigenvalues 1, 3; vectors (1,-1)/sqrt2, (1,1)/sqrt2

@@ -130,16 +130,20 @@ TEST_SUITE("recal") {
 
   // Oracle written from DESIGN.md §1 in double: C = (1-l) (X - mu)^T (X - mu) / n + l tr/d I
   // (mu = 0 uncentred); v_e is the top eigenvector of C W^T W, i.e. C^1/2 z with z the top right
-  // singular vector of W C^1/2 (LAPACK).
-  void check_activation_directions(bool centred) {
+  // singular vector of W C^1/2 (LAPACK). The tool takes a Cholesky factor L instead of C^1/2, and
+  // C^1/2 from an eigendecomposition only where C is singular: with lambda = 0 and one input
+  // coordinate always 0, C has an exact zero pivot.
+  void check_activation_directions(bool centred, bool singular) {
     CAPTURE(centred);
+    CAPTURE(singular);
     const int E = 3, d = 20, m = 7, n = 150;
-    const double lambda = 0.1;
+    const double lambda = singular ? 0.0 : 0.1;
     Layer l = make_layer(E, d, m, 11);
     std::vector<float> x = randn(std::size_t(n) * d, 99);
     for (int t = 0; t < n; ++t)  // anisotropic inputs with a mean, so C and centring matter
       for (int j = 0; j < d; ++j)
         x[std::size_t(t) * d + j] = x[std::size_t(t) * d + j] * (0.2f + 0.1f * j) + 0.05f * j;
+    for (int t = 0; t < n && singular; ++t) x[std::size_t(t) * d + 3] = 0.0f;
     auto be = linalg::make_backend();
     const recal::ActivationMetric act =
         recal::activation_metric(*be, x.data(), n, d, lambda, centred);
@@ -163,6 +167,23 @@ TEST_SUITE("recal") {
     double c_err = 0;  // C itself, as reported
     for (int i = 0; i < d * d; ++i) c_err = std::max(c_err, std::abs(c[i] - act.c[i]));
     CHECK(c_err < 1e-5);
+    double ff_err = 0, upper = 0, asym = 0;  // F F^T = C; F lower triangular, or C^1/2 (symmetric)
+    for (int i = 0; i < d; ++i) {
+      for (int j = 0; j < d; ++j) {
+        double ff = 0;
+        for (int k = 0; k < d; ++k) ff += double{act.factor[i * d + k]} * act.factor[j * d + k];
+        ff_err = std::max(ff_err, std::abs(ff - c[std::size_t(i) * d + j]));
+        if (j > i) upper = std::max(upper, double{std::abs(act.factor[i * d + j])});
+        asym = std::max(asym, double{std::abs(act.factor[i * d + j] - act.factor[j * d + i])});
+        CHECK(act.factor_t[j * d + i] == act.factor[i * d + j]);
+      }
+    }
+    CHECK(ff_err < 1e-5);
+    if (singular) {
+      CHECK(asym < 1e-6);
+    } else {
+      CHECK(upper == 0.0);
+    }
     std::vector<double> cs, cu, cvt, half(std::size_t(d) * d, 0.0);
     svd(c, d, d, cs, cu, cvt);  // C symmetric positive definite: C = U S U^T
     for (int i = 0; i < d; ++i)
@@ -195,9 +216,13 @@ TEST_SUITE("recal") {
     }
   }
 
-  TEST_CASE("activation-aware directions are the top eigenvectors of C W^T W, centred or not") {
-    check_activation_directions(false);
-    check_activation_directions(true);
+  TEST_CASE(
+      "activation-aware directions are the top eigenvectors of C W^T W, centred or not, through a "
+      "Cholesky factor of C or, for a singular C, its square root") {
+    for (bool singular : {false, true}) {
+      check_activation_directions(false, singular);
+      check_activation_directions(true, singular);
+    }
   }
 
   TEST_CASE("stiefel retraction equals rho * U V^T of the SVD (polar factor)") {
