@@ -57,19 +57,20 @@ Blocks expert_blocks(ExpertMatrix which, const float* gate, const float* up, con
   return {{gate, width, hidden, false}, {up, width, hidden, false}};
 }
 
-void apply_operator(linalg::Backend& be, const Blocks& blocks, const float* x, float* y) {
+void apply_operator(linalg::Backend& be, const Blocks& blocks, const double* x, double* y) {
   MR_ASSERT(!blocks.empty());
   const int cols = blocks[0].cols;
-  std::fill(y, y + cols, 0.0f);
-  std::vector<float> t;
+  std::fill(y, y + cols, 0.0);
+  std::vector<double> t;
   for (const linalg::MatrixBlock& b : blocks) {
-    t.assign(b.rows, 0.0f);
+    t.assign(b.rows, 0.0);
     // stored matrix: [rows, cols] (op = W) or [cols, rows] (op = W^T)
     const linalg::Trans fwd = b.transposed ? linalg::Trans::kYes : linalg::Trans::kNo;
     const linalg::Trans back = b.transposed ? linalg::Trans::kNo : linalg::Trans::kYes;
-    const int ld = b.transposed ? b.rows : b.cols;
-    be.gemm(fwd, linalg::Trans::kNo, b.rows, 1, cols, 1.0f, b.data, ld, x, 1, 0.0f, t.data(), 1);
-    be.gemm(back, linalg::Trans::kNo, cols, 1, b.rows, 1.0f, b.data, ld, t.data(), 1, 1.0f, y, 1);
+    const int stored_rows = b.transposed ? cols : b.rows,
+              stored_cols = b.transposed ? b.rows : cols;
+    be.gemv_f64(fwd, stored_rows, stored_cols, b.data, stored_cols, x, 0.0, t.data());
+    be.gemv_f64(back, stored_rows, stored_cols, b.data, stored_cols, t.data(), 1.0, y);
   }
 }
 

@@ -64,7 +64,8 @@ class BlockOperands final : public OperandSource {
 Blocks expert_blocks(ExpertMatrix which, const float* gate, const float* up, const float* down,
                      int width, int hidden);
 
-// y = A x = sum_b op(W_b)^T (op(W_b) x), x and y of length cols (y is overwritten).
-void apply_operator(linalg::Backend& be, const Blocks& blocks, const float* x, float* y);
+// y = A x = sum_b op(W_b)^T (op(W_b) x), x and y of length cols (y is overwritten), every product
+// and sum in f64 (the power steps).
+void apply_operator(linalg::Backend& be, const Blocks& blocks, const double* x, double* y);
 
 }  // namespace moerecal::analysis

@@ -31,6 +31,11 @@ class Backend {
   // The same in f64 (the solver's small basis products).
   virtual void gemm_f64(Trans ta, Trans tb, int m, int n, int k, double alpha, const double* a,
                         int lda, const double* b, int ldb, double beta, double* c, int ldc) = 0;
+  // y = op(A) x + beta y for an f32 row-major A (rows x cols) and f64 vectors: every product and
+  // sum in f64 (the f32 entries are exact there), so a power step matches a float64 reference up
+  // to the rounding of its result.
+  virtual void gemv_f64(Trans t, int rows, int cols, const float* a, int lda, const double* x,
+                        double beta, double* y) = 0;
   // Zt[k, d] += (op(W)^T op(W) X)^T for one row-major operator block: op(W) = W (rows x d), or
   // with `transposed` W^T (W is d x rows). X and Z are held transposed, k rows of length d. This
   // version runs two gemm calls; a backend may fuse them (the CPU one does for a few columns).

@@ -108,6 +108,31 @@ class CpuBackend final : public Backend {
                 beta, c, ldc);
   }
 
+  void gemv_f64(Trans t, int rows, int cols, const float* a, int lda, const double* x, double beta,
+                double* y) override {
+    const int out = t == Trans::kNo ? rows : cols;
+    for (int i = 0; i < out; ++i) y[i] = beta == 0.0 ? 0.0 : beta * y[i];
+    if (rows <= 0 || cols <= 0) return;
+    // A in panels of rows widened to f64 (about 256 KiB, so they stay in cache for dgemv).
+    thread_local std::vector<double> panel;
+    const int step = std::max(1, (1 << 15) / cols);
+    panel.resize(std::size_t(step) * cols);
+    for (int r0 = 0; r0 < rows; r0 += step) {
+      const int n = std::min(step, rows - r0);
+      for (int i = 0; i < n; ++i) {
+        const float* src = a + std::size_t(r0 + i) * lda;
+        std::copy(src, src + cols, panel.begin() + std::size_t(i) * cols);
+      }
+      if (t == Trans::kNo) {
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, n, cols, 1.0, panel.data(), cols, x, 1, 1.0,
+                    y + r0, 1);
+      } else {
+        cblas_dgemv(CblasRowMajor, CblasTrans, n, cols, 1.0, panel.data(), cols, x + r0, 1, 1.0, y,
+                    1);
+      }
+    }
+  }
+
   void gram_accumulate(const float* w, int rows, int d, bool transposed, int k, const float* xt,
                        float* zt) override {
     if (!transposed && gram_fused(w, rows, d, k, xt, zt)) return;

@@ -77,7 +77,7 @@ ActivationMetric activation_metric(linalg::Backend& be, const float* x, int n, i
   MR_ASSERT(n > 0);
   std::vector<float> scaled;
   x = in_range(x, std::size_t(n) * d, scaled);
-  ActivationMetric a{d, std::vector<float>(std::size_t(d) * d), {}};
+  ActivationMetric a{d, std::vector<float>(std::size_t(d) * d), {}, {}};
   std::vector<float> xc;
   if (centred) {  // x - mean, so a large common component does not pull every row onto it
     xc = centred_rows(x, n, d);

@@ -5,7 +5,6 @@
 #include "analysis/directions.hpp"
 #include "analysis/vectors.hpp"
 #include "core/error.hpp"
-#include "linalg/scaled_blocks.hpp"
 
 namespace moerecal::recal {
 namespace {
@@ -31,24 +30,29 @@ std::vector<double> target_radius(const RouterLayer& r, const Radius& spec) {
   return out;
 }
 
-// One power step on row r of expert e: r <- A_e r (times C for the activation operator).
+// One power step on row r of expert e, r <- A_e r (times C for the activation operator), in f64
+// (f32 weights cannot overflow it), the row then set to length `length`: rounded once, so it
+// agrees with a float64 step to the last place. length 0 keeps the raw image (the Stiefel
+// retraction reads the rows' own lengths), unit length where it would not fit f32.
 void power_step(linalg::Backend& be, const Blocks& blocks, const ActivationMetric* act, float* r,
-                int d, int layer, int e) {
-  std::vector<float> y(d), cy(d);
-  analysis::apply_operator(be, blocks, r, y.data());
-  if (!std::isfinite(norm(y.data(), d))) {  // huge weights: again, scaled (the row is retracted)
-    analysis::apply_operator(be, linalg::scale_blocks(blocks).blocks, r, y.data());
-  }
+                int d, double length, int layer, int e) {
+  const std::vector<double> x(r, r + d);
+  std::vector<double> y(d);
+  analysis::apply_operator(be, blocks, x.data(), y.data());
   if (act) {
-    be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->c.data(), d, y.data(), 1,
-            0.0f, cy.data(), 1);
+    std::vector<double> cy(d);
+    be.gemv_f64(linalg::Trans::kNo, d, d, act->c.data(), d, y.data(), 0.0, cy.data());
     y.swap(cy);
   }
-  if (!(norm(y.data(), d) > 0)) {
+  double n2 = 0;
+  for (double v : y) n2 += v * v;
+  const double n = std::sqrt(n2);
+  if (!(n > 0) || !std::isfinite(n)) {
     throw BackendError("layer " + std::to_string(layer) + ": expert " + std::to_string(e) +
                        ": power step gave a zero or non-finite row");
   }
-  std::copy(y.begin(), y.end(), r);
+  const double s = length > 0 ? length / n : (n > 1e30 ? 1.0 / n : 1.0);
+  for (int i = 0; i < d; ++i) r[i] = static_cast<float>(y[i] * s);
 }
 
 // v_e of A_e for one expert, signed towards router row r.
@@ -118,8 +122,7 @@ void sphere_layer(linalg::Backend& be, const RouterLayer& router, const OperandS
         return;
       }
       for (int s = 0; s < opt.steps; ++s) {
-        power_step(wbe, blocks, act, r, d, router.layer, e);
-        sphere_retract(r, d, res.radius[e]);
+        power_step(wbe, blocks, act, r, d, res.radius[e], router.layer, e);
       }
       sign_like_old(wbe, act, router.rows.data() + std::size_t(e) * d, r, d);
     });
@@ -139,7 +142,7 @@ void stiefel_layer(linalg::Backend& be, const RouterLayer& router, const Operand
     const std::vector<float> before = res.rows;
     be.parallel_for(n, [&](int e, linalg::Backend& wbe) {
       ops.with(e, [&](const Blocks& blocks) {
-        power_step(wbe, blocks, act, res.rows.data() + std::size_t(e) * d, d, router.layer, e);
+        power_step(wbe, blocks, act, res.rows.data() + std::size_t(e) * d, d, 0.0, router.layer, e);
       });
     });
     stiefel_retract(be, res.rows, n, d, res.radius[0]);

@@ -69,7 +69,5 @@ std::vector<linalg::PrincipalResult> operator_directions(linalg::Backend& be,
 
 // R <- rho (R R^T)^{-1/2} R for an [E, d] matrix in place (E <= d, full row rank).
 void stiefel_retract(linalg::Backend& be, std::vector<float>& rows, int n_rows, int d, double rho);
-// r <- radius * r / ||r|| for one row of length d.
-void sphere_retract(float* row, int d, double radius);
 
 }  // namespace moerecal::recal

@@ -2,7 +2,6 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "analysis/vectors.hpp"
 #include "core/error.hpp"
 #include "recal/mpi.hpp"
 
@@ -60,11 +59,6 @@ void stiefel_retract(linalg::Backend& be, std::vector<float>& rows, int n, int d
   be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, n, d, n, 1.0f, m.data(), n, rows.data(), d, 0.0f,
           out.data(), d);
   rows.swap(out);
-}
-
-void sphere_retract(float* row, int d, double radius) {
-  const double s = radius / analysis::norm(row, d);
-  for (int i = 0; i < d; ++i) row[i] = static_cast<float>(row[i] * s);
 }
 
 }  // namespace moerecal::recal

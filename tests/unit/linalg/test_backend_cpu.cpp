@@ -94,6 +94,34 @@ TEST_SUITE("linalg") {
     check_vector_shapes<double>([&](auto... args) { be->gemm_f64(args...); });
   }
 
+  TEST_CASE("gemv_f64: f32 matrix, f64 vectors, both transposes and beta, against a double loop") {
+    auto be = make_backend();
+    const int rows = 37, cols = 5000, lda = cols + 3;  // several of the backend's f64 panels
+    const auto a = randn(std::size_t(rows) * lda, 21);
+    const auto x32 = randn(cols, 22), y32 = randn(cols, 23);
+    for (Trans t : {Trans::kNo, Trans::kYes}) {
+      for (double beta : {0.0, -0.5}) {
+        CAPTURE(int(t));
+        CAPTURE(beta);
+        const int in = t == Trans::kNo ? cols : rows, out = t == Trans::kNo ? rows : cols;
+        std::vector<double> x(x32.begin(), x32.begin() + in), y0(y32.begin(), y32.begin() + out);
+        std::vector<double> y = y0;
+        be->gemv_f64(t, rows, cols, a.data(), lda, x.data(), beta, y.data());
+        for (int i = 0; i < out; ++i) {
+          double s = 0, mag = 0;
+          for (int j = 0; j < in; ++j) {
+            const double p = double{t == Trans::kNo ? a[std::size_t(i) * lda + j]
+                                                    : a[std::size_t(j) * lda + i]} *
+                             x[j];
+            s += p;
+            mag += std::abs(p);
+          }
+          CHECK(std::abs(y[i] - (s + beta * y0[i])) <= 1e-14 * (mag + std::abs(y0[i])));
+        }
+      }
+    }
+  }
+
   TEST_CASE("cholesky: hand-computed 3x3, L L^T = A on a random 8x8, false when not definite") {
     auto be = make_backend();
     double a[9] = {4, 2, 2, 2, 5, 3, 2, 3, 6};  // L = [[2,0,0],[1,2,0],[1,1,2]]

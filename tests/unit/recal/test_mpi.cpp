@@ -2,7 +2,9 @@
 // LAPACK computations.
 #include <doctest/doctest.h>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <random>
 
 #include "../lapack_oracle.hpp"
@@ -52,6 +54,20 @@ double norm(const float* x, int n) {
   return std::sqrt(s);
 }
 
+// (gate^T gate + up^T up) r for expert e's router row, in double.
+std::vector<double> gram_step(const Layer& l, int e, int d, int m) {
+  std::vector<double> y(d, 0.0);
+  const float* r = l.router.rows.data() + std::size_t(e) * d;
+  for (const auto* w : {&l.ops[e].first, &l.ops[e].second}) {
+    for (int i = 0; i < m; ++i) {
+      double t = 0;
+      for (int j = 0; j < d; ++j) t += double{(*w)[std::size_t(i) * d + j]} * r[j];
+      for (int j = 0; j < d; ++j) y[j] += double{(*w)[std::size_t(i) * d + j]} * t;
+    }
+  }
+  return y;
+}
+
 }  // namespace
 
 TEST_SUITE("recal") {
@@ -64,20 +80,52 @@ TEST_SUITE("recal") {
     const auto res = recal::mpi_layer(*be, l.router, l.source, opt);
     CHECK(res.steps_done == 1);
     for (int e = 0; e < E; ++e) {
-      std::vector<double> y(d, 0.0);
-      const float* r = l.router.rows.data() + std::size_t(e) * d;
-      for (const auto* w : {&l.ops[e].first, &l.ops[e].second}) {
-        for (int i = 0; i < m; ++i) {
-          double t = 0;
-          for (int j = 0; j < d; ++j) t += double{(*w)[std::size_t(i) * d + j]} * r[j];
-          for (int j = 0; j < d; ++j) y[j] += double{(*w)[std::size_t(i) * d + j]} * t;
-        }
-      }
+      std::vector<double> y = gram_step(l, e, d, m);
       double ny = 0;
       for (double v : y) ny += v * v;
       ny = std::sqrt(ny);
       for (int j = 0; j < d; ++j) {
         CHECK(res.rows[std::size_t(e) * d + j] == doctest::Approx(2.5 * y[j] / ny).epsilon(1e-4));
+      }
+    }
+  }
+
+  // The step in f64 rounds once: every entry within one f32 unit in the last place of a float64
+  // step (so also of the stored BF16/F16 one), on rows long enough for f32 sums to drift, with
+  // the activation operator's C as well.
+  TEST_CASE("one step agrees with a float64 step to the last place of each f32 entry") {
+    const int E = 3, d = 700, m = 300, n = 500;
+    Layer l = make_layer(E, d, m, 5);
+    auto be = linalg::make_backend();
+    const std::vector<float> x = randn(std::size_t(n) * d, 77);
+    const recal::ActivationMetric act = recal::activation_metric(*be, x.data(), n, d, 0.1, true);
+    for (const recal::ActivationMetric* metric :
+         {static_cast<const recal::ActivationMetric*>(nullptr), &act}) {
+      CAPTURE(metric != nullptr);
+      recal::MpiOptions opt;
+      opt.figures = false;
+      const auto res = recal::mpi_layer(*be, l.router, l.source, opt, metric);
+      double rho = 0;
+      for (int e = 0; e < E; ++e) rho += norm(l.router.rows.data() + std::size_t(e) * d, d) / E;
+      for (int e = 0; e < E; ++e) {
+        std::vector<double> y = gram_step(l, e, d, m), cy(d, 0.0);
+        if (metric) {
+          for (int i = 0; i < d; ++i)
+            for (int j = 0; j < d; ++j) cy[i] += double{act.c[std::size_t(i) * d + j]} * y[j];
+          y = cy;
+        }
+        double ny = 0, flip = 0;  // the activation rule may flip the whole row (v^T C r_old >= 0)
+        for (double v : y) ny += v * v;
+        ny = std::sqrt(ny);
+        for (int j = 0; j < d; ++j) flip += y[j] * res.rows[std::size_t(e) * d + j];
+        int worst = 0;
+        for (int j = 0; j < d; ++j) {
+          const float want = static_cast<float>((flip < 0 ? -rho : rho) * y[j] / ny);
+          const float got = res.rows[std::size_t(e) * d + j];
+          worst = std::max(worst, std::abs(static_cast<int>(std::bit_cast<std::int32_t>(got) -
+                                                            std::bit_cast<std::int32_t>(want))));
+        }
+        CHECK(worst <= 1);
       }
     }
   }
