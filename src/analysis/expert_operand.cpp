@@ -61,16 +61,8 @@ void apply_operator(linalg::Backend& be, const Blocks& blocks, const double* x, 
   MR_ASSERT(!blocks.empty());
   const int cols = blocks[0].cols;
   std::fill(y, y + cols, 0.0);
-  std::vector<double> t;
   for (const linalg::MatrixBlock& b : blocks) {
-    t.assign(b.rows, 0.0);
-    // stored matrix: [rows, cols] (op = W) or [cols, rows] (op = W^T)
-    const linalg::Trans fwd = b.transposed ? linalg::Trans::kYes : linalg::Trans::kNo;
-    const linalg::Trans back = b.transposed ? linalg::Trans::kNo : linalg::Trans::kYes;
-    const int stored_rows = b.transposed ? cols : b.rows,
-              stored_cols = b.transposed ? b.rows : cols;
-    be.gemv_f64(fwd, stored_rows, stored_cols, b.data, stored_cols, x, 0.0, t.data());
-    be.gemv_f64(back, stored_rows, stored_cols, b.data, stored_cols, t.data(), 1.0, y);
+    be.gram_accumulate_f64(b.data, b.rows, cols, b.transposed, x, y);
   }
 }
 

@@ -36,6 +36,10 @@ class Backend {
   // to the rounding of its result.
   virtual void gemv_f64(Trans t, int rows, int cols, const float* a, int lda, const double* x,
                         double beta, double* y) = 0;
+  // z += op(W)^T op(W) x in f64 for one operator block (the power step; f32 W as in
+  // gram_accumulate, x and z of length d). This version runs gemv_f64 twice; a backend may fuse.
+  virtual void gram_accumulate_f64(const float* w, int rows, int d, bool transposed,
+                                   const double* x, double* z);
   // Zt[k, d] += (op(W)^T op(W) X)^T for one row-major operator block: op(W) = W (rows x d), or
   // with `transposed` W^T (W is d x rows). X and Z are held transposed, k rows of length d. This
   // version runs two gemm calls; a backend may fuse them (the CPU one does for a few columns).

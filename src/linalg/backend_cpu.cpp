@@ -111,6 +111,8 @@ class CpuBackend final : public Backend {
   void gemv_f64(Trans t, int rows, int cols, const float* a, int lda, const double* x, double beta,
                 double* y) override {
     const int out = t == Trans::kNo ? rows : cols;
+    if (t == Trans::kNo && beta == 0.0 && cols > 0 && dot_rows_f64(a, rows, cols, lda, x, y))
+      return;
     for (int i = 0; i < out; ++i) y[i] = beta == 0.0 ? 0.0 : beta * y[i];
     if (rows <= 0 || cols <= 0) return;
     // A in panels of rows widened to f64 (about 256 KiB, so they stay in cache for dgemv).
@@ -131,6 +133,12 @@ class CpuBackend final : public Backend {
                     1);
       }
     }
+  }
+
+  void gram_accumulate_f64(const float* w, int rows, int d, bool transposed, const double* x,
+                           double* z) override {
+    if (!transposed && gram_fused_f64(w, rows, d, x, z)) return;
+    Backend::gram_accumulate_f64(w, rows, d, transposed, x, z);
   }
 
   void gram_accumulate(const float* w, int rows, int d, bool transposed, int k, const float* xt,

@@ -19,4 +19,15 @@ void Backend::gram_accumulate(const float* w, int rows, int d, bool transposed, 
     for (int i = 0; i < d; ++i) zt[std::size_t(c) * d + i] += z[std::size_t(i) * k + c];
 }
 
+void Backend::gram_accumulate_f64(const float* w, int rows, int d, bool transposed, const double* x,
+                                  double* z) {
+  // stored W: [rows, d] (op = W) or [d, rows] (op = W^T)
+  std::vector<double> t(rows);
+  const int stored_rows = transposed ? d : rows, stored_cols = transposed ? rows : d;
+  gemv_f64(transposed ? Trans::kYes : Trans::kNo, stored_rows, stored_cols, w, stored_cols, x, 0.0,
+           t.data());
+  gemv_f64(transposed ? Trans::kNo : Trans::kYes, stored_rows, stored_cols, w, stored_cols,
+           t.data(), 1.0, z);
+}
+
 }  // namespace moerecal::linalg

@@ -60,15 +60,65 @@ __attribute__((target("avx512f"))) void fused(const float* w, int rows, int d, c
   for (; i < rows; ++i) row_block<K, 1>(w + std::size_t(i) * d, d, xt, zt);
 }
 
+// Row `a` (length n, f32) . x (f64), in f64.
+__attribute__((target("avx512f"))) double dot_f64(const float* a, const double* x, int n) {
+  __m512d acc0 = _mm512_setzero_pd(), acc1 = _mm512_setzero_pd();
+  int j = 0;
+  for (; j + 16 <= n; j += 16) {
+    acc0 = _mm512_fmadd_pd(_mm512_cvtps_pd(_mm256_loadu_ps(a + j)), _mm512_loadu_pd(x + j), acc0);
+    acc1 = _mm512_fmadd_pd(_mm512_cvtps_pd(_mm256_loadu_ps(a + j + 8)), _mm512_loadu_pd(x + j + 8),
+                           acc1);
+  }
+  double s = _mm512_reduce_add_pd(_mm512_add_pd(acc0, acc1));
+  for (; j < n; ++j) s += double{a[j]} * x[j];
+  return s;
+}
+
+__attribute__((target("avx512f"))) void gram_f64(const float* w, int rows, int d, const double* x,
+                                                 double* z) {
+  for (int i = 0; i < rows; ++i) {
+    const float* row = w + std::size_t(i) * d;
+    const double t = dot_f64(row, x, d);
+    const __m512d tv = _mm512_set1_pd(t);
+    int j = 0;
+    for (; j + 8 <= d; j += 8) {
+      const __m512d r = _mm512_cvtps_pd(_mm256_loadu_ps(row + j));
+      _mm512_storeu_pd(z + j, _mm512_fmadd_pd(tv, r, _mm512_loadu_pd(z + j)));
+    }
+    for (; j < d; ++j) z[j] += t * double{row[j]};
+  }
+}
+
+__attribute__((target("avx512f"))) void rows_f64(const float* a, int rows, int cols, int lda,
+                                                 const double* x, double* y) {
+  for (int i = 0; i < rows; ++i) y[i] = dot_f64(a + std::size_t(i) * lda, x, cols);
+}
+
+bool have_avx512() {
+  static const bool yes = __builtin_cpu_supports("avx512f");
+  return yes;
+}
+
 using Kernel = void (*)(const float*, int, int, const float*, float*);
 constexpr Kernel kKernels[kGramMaxColumns] = {fused<1>, fused<2>, fused<3>, fused<4>};
 
 }  // namespace
 
 bool gram_fused(const float* w, int rows, int d, int k, const float* xt, float* zt) {
-  static const bool have_avx512 = __builtin_cpu_supports("avx512f");
-  if (!have_avx512 || k < 1 || k > kGramMaxColumns) return false;
+  if (!have_avx512() || k < 1 || k > kGramMaxColumns) return false;
   kKernels[k - 1](w, rows, d, xt, zt);
+  return true;
+}
+
+bool gram_fused_f64(const float* w, int rows, int d, const double* x, double* z) {
+  if (!have_avx512()) return false;
+  gram_f64(w, rows, d, x, z);
+  return true;
+}
+
+bool dot_rows_f64(const float* a, int rows, int cols, int lda, const double* x, double* y) {
+  if (!have_avx512()) return false;
+  rows_f64(a, rows, cols, lda, x, y);
   return true;
 }
 

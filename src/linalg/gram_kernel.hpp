@@ -13,4 +13,10 @@ inline constexpr int kGramMaxColumns = 4;
 // AVX-512F or for k outside [1, kGramMaxColumns], where the caller takes its GEMM path.
 bool gram_fused(const float* w, int rows, int d, int k, const float* xt, float* zt);
 
+// The power steps' f64 products over f32 weights, each row of W read once (AVX-512F; false on a
+// CPU without it, nothing written): z += W^T (W x) for W [rows x d], and y = A x for A
+// [rows x cols] with leading dimension lda. Products and sums in f64.
+bool gram_fused_f64(const float* w, int rows, int d, const double* x, double* z);
+bool dot_rows_f64(const float* a, int rows, int cols, int lda, const double* x, double* y);
+
 }  // namespace moerecal::linalg

@@ -1,6 +1,7 @@
 // The Gram product Zt += (op(W)^T op(W) X)^T against a double-precision triple loop: the CPU
 // backend's (fused kernel for up to 4 columns, BLAS past that), the base class' two-gemm version
-// and the AVX-512 kernel on its own (where the CPU has it).
+// and the AVX-512 kernel on its own (where the CPU has it); and its f64 form for one column (the
+// power steps) to f64 precision, fused and through gemv_f64.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -101,5 +102,31 @@ TEST_SUITE("linalg") {
     CHECK_FALSE(gram_fused(one.data(), 1, 8, 0, one.data(), z.data()));
     CHECK_FALSE(gram_fused(one.data(), 1, 1, kGramMaxColumns + 1, one.data(), z.data()));
     CHECK(z == one);
+  }
+
+  TEST_CASE("gram_accumulate_f64: CPU (fused) and base (gemv_f64) match double loops to 1e-13") {
+    auto be = make_backend();
+    unsigned seed = 200;
+    for (Case c : kCases) {
+      c.k = 1;
+      CAPTURE(c.rows);
+      CAPTURE(c.d);
+      CAPTURE(c.transposed);
+      const auto [w, xt, zt0] = Inputs(c, seed += 3);
+      const std::vector<double> want = reference(c, w, xt, zt0);
+      const std::vector<double> x(xt.begin(), xt.end());
+      double scale = 0;
+      for (double v : want) scale = std::max(scale, std::abs(v));
+      for (bool fused : {true, false}) {
+        CAPTURE(fused);
+        std::vector<double> z(zt0.begin(), zt0.end());
+        if (fused) {
+          be->gram_accumulate_f64(w.data(), c.rows, c.d, c.transposed, x.data(), z.data());
+        } else {
+          be->Backend::gram_accumulate_f64(w.data(), c.rows, c.d, c.transposed, x.data(), z.data());
+        }
+        for (int j = 0; j < c.d; ++j) CHECK(std::abs(z[j] - want[j]) <= 1e-13 * scale);
+      }
+    }
   }
 }
