@@ -8,7 +8,9 @@
 #      anonymous RSS (tools/bench_rss.py; the file-mapped checkpoint pages are left out);
 #   2. `calibrate --data` on 8 layers over CURVE token counts (default 1024 4096 16384);
 #      calibrate is reported per token (one pass) and over the forward passes it runs (its own
-#      target pass, the inherited model's, one per trial of the KL-budget search);
+#      target pass, the inherited model's, one per trial of the KL-budget search), and its
+#      calibration pass alone (the target pass with the per-layer statistics, solves and
+#      balancing searches: the time of its -v line "calibrate: L layers, T tokens in S s");
 #   3. `perplexity` vs a PyTorch eager fp32 forward in the Hugging Face style
 #      (tools/bench_torch_forward.py, same threads, same windows) on 8 layers at 4096 tokens,
 #      whole process wall time and the PyTorch forward alone (weights load excluded).
@@ -41,8 +43,9 @@ with open('$f', 'w') as f:
 g1=$("$build/tools/bench_sgemm" 2048)
 # Warm page cache: a checkpoint evicted by an earlier job would otherwise time the disk.
 for n in 8 16; do cat "$(ckpt "$n")"/* > /dev/null; done
-run() {  # run LAYERS TOKENS CMD -> "secs anon_rss_kib" (min secs over REPS, max RSS)
-  local best="" rss=0
+run() {  # run LAYERS TOKENS CMD -> "secs anon_rss_kib passes scored pass_secs" (min secs over REPS,
+  # max RSS; pass_secs: calibrate's calibration pass alone, from its -v line, min over REPS)
+  local best="" rss=0 pass_best=0
   local n_reps=$reps
   [ "$3" = calibrate ] && n_reps=${CAL_REPS:-$reps}
   for _ in $(seq "$n_reps"); do
@@ -51,7 +54,16 @@ run() {  # run LAYERS TOKENS CMD -> "secs anon_rss_kib" (min secs over REPS, max
     [ "$3" = calibrate ] && args+=(-o "$work/out" --json)
     [ "$3" = perplexity ] && args+=(--json)
     local j s r
-    j=$(/usr/bin/python3 "$here/bench_rss.py" --stdout "$work/out-$3-$1-$2.txt" "$build/moe-recal" -q "${args[@]}")
+    local quiet=-q
+    [ "$3" = calibrate ] && quiet=-v
+    j=$(/usr/bin/python3 "$here/bench_rss.py" --stdout "$work/out-$3-$1-$2.txt" \
+      "$build/moe-recal" "$quiet" "${args[@]}" 2> "$work/err-$3-$1-$2.txt")
+    if [ "$3" = calibrate ]; then
+      local p
+      p=$(sed -n 's/.*calibrate: [0-9]* layers, [0-9]* tokens in \([0-9.]*\) s.*/\1/p' \
+        "$work/err-$3-$1-$2.txt" | head -1)
+      pass_best=$(/usr/bin/python3 -c "print(min(x for x in [${p:-1e9}, ${pass_best/#0/1e9}]))")
+    fi
     s=$(/usr/bin/python3 -c "import json; print(json.loads('$j')['wall_s'])")
     r=$(/usr/bin/python3 -c "import json; print(json.loads('$j')['anon_peak_kib'])")
     best=$(/usr/bin/python3 -c "print(min(x for x in [$s, ${best:-1e9}]))")
@@ -68,7 +80,8 @@ print((1 if s.get('mode') == 'kl-budget' else 2) + (s.get('trials') or 1))")
   local scored=0
   [ "$3" = perplexity ] && scored=$(/usr/bin/python3 -c "
 import json; print(json.load(open('$work/out-$3-$1-$2.txt'))['n_tokens_scored'])")
-  echo "$best $rss $passes $scored"
+  [ "$3" = calibrate ] || pass_best=0
+  echo "$best $rss $passes $scored $pass_best"
 }
 results=()
 for n in 8 16; do
@@ -81,7 +94,7 @@ if [ "${TORCH:-1}" = 1 ]; then
       "$(data 4096)" --threads "$(nproc)" > "$work/torch.json" 2> "$work/time.txt"
     s=$(grep "Elapsed (wall clock)" "$work/time.txt" | awk '{print $NF}' | awk -F: '{print ($1*60)+$2}')
     f=$(/usr/bin/python3 -c "import json; print(json.load(open('$work/torch.json'))['forward_s'])")
-    results+=("8 4096 torch $s $f 1 0")
+    results+=("8 4096 torch $s $f 1 0 0")
   done
   echo "ppl check on 8 layers, 4096 tokens: moe-recal $(cat "$work/out-perplexity-8-4096.txt")"
   echo "  PyTorch $(cat "$work/torch.json")"

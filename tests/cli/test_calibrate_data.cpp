@@ -136,6 +136,32 @@ TEST_SUITE("cli") {
     }
   }
 
+  TEST_CASE("calibrate --data -v gives each pass time with its layers and tokens, -q nothing") {
+    TempDir tmp;
+    const std::string model = (testdata() / "tiny-olmoe").string();
+    const std::string data = (testdata() / "calibration.jsonl").string();
+    const auto r =
+        run_cli({"-v", "calibrate", model, "--data", data, "-o", (tmp / "v").string(), "--json"});
+    REQUIRE(r.exit_code == 0);
+    const json e = json::parse(r.out);
+    const std::string layers = std::to_string(e["layers"].size()) + " layers, ";
+    const long long tokens = e["calibration"]["tokens"].get<long long>();
+    const int trials = e["selection"]["trials"].get<int>();
+    CHECK(r.err.find("calibrate: " + layers + std::to_string(tokens) + " tokens in ") !=
+          std::string::npos);
+    // the trials' lockstep passes: tokens counted once per trial
+    long long trial_tokens = 0;
+    for (std::size_t at = 0; (at = r.err.find("KL budget: trial", at)) != std::string::npos;) {
+      const std::size_t from = r.err.find(layers, at) + layers.size();
+      trial_tokens += std::stoll(r.err.substr(from, r.err.find(' ', from) - from));
+      at = from;
+    }
+    CHECK(trial_tokens == tokens * trials);
+    const auto q = run_cli({"-q", "calibrate", model, "--data", data, "-o", (tmp / "q").string()});
+    REQUIRE(q.exit_code == 0);
+    CHECK(q.err.empty());
+  }
+
   TEST_CASE("calibrate: --direction activations without --data is refused") {
     TempDir tmp;
     const auto r = run_cli({"calibrate", (testdata() / "tiny-olmoe").string(), "-o",
