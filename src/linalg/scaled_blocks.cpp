@@ -63,7 +63,7 @@ PrincipalResult principal_direction(Backend& be, const std::vector<MatrixBlock>&
   if (metric != nullptr && metric->m != nullptr) {
     const std::size_t n = std::size_t(blocks[0].cols) * blocks[0].cols;
     scaled = *metric;
-    metric_exponent = range_exponent(metric->m, n);
+    metric_exponent = metric->exponent;
     if (metric_exponent != 0) {
       scaled_copy(metric->m, n, metric_exponent, m_copy);
       scaled_copy(metric->m_t, n, metric_exponent, m_t_copy);

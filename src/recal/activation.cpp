@@ -77,7 +77,7 @@ ActivationMetric activation_metric(linalg::Backend& be, const float* x, int n, i
   MR_ASSERT(n > 0);
   std::vector<float> scaled;
   x = in_range(x, std::size_t(n) * d, scaled);
-  ActivationMetric a{d, std::vector<float>(std::size_t(d) * d), {}, {}};
+  ActivationMetric a{d, std::vector<float>(std::size_t(d) * d), {}, {}, 0};
   std::vector<float> xc;
   if (centred) {  // x - mean, so a large common component does not pull every row onto it
     xc = centred_rows(x, n, d);
@@ -98,6 +98,7 @@ ActivationMetric activation_metric(linalg::Backend& be, const float* x, int n, i
   }
   for (std::size_t i = 0; i < c.size(); ++i) a.c[i] = static_cast<float>(c[i]);
   a.factor = cholesky_factor(be, c, a.c, d);
+  a.factor_exponent = linalg::range_exponent(a.factor.data(), a.factor.size());
   a.factor_t.resize(a.factor.size());
   for (int i = 0; i < d; ++i)
     for (int j = 0; j < d; ++j)

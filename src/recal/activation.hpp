@@ -21,7 +21,8 @@ struct ActivationMetric {
   std::vector<float> c;         // [d, d]
   std::vector<float> factor;    // [d, d], C = F F^T (lower triangular L, or C^1/2)
   std::vector<float> factor_t;  // [d, d], F^T
-  linalg::Metric metric() const { return {factor.data(), factor_t.data()}; }
+  int factor_exponent = 0;      // linalg::range_exponent of the factor
+  linalg::Metric metric() const { return {factor.data(), factor_t.data(), factor_exponent}; }
 };
 
 // x: [n, d] router inputs. c and factor are exact up to a power-of-two scale (x is scaled first
