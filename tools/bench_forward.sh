@@ -45,7 +45,7 @@ g1=$("$build/tools/bench_sgemm" 2048)
 for n in 8 16; do cat "$(ckpt "$n")"/* > /dev/null; done
 run() {  # run LAYERS TOKENS CMD -> "secs anon_rss_kib passes scored pass_secs" (min secs over REPS,
   # max RSS; pass_secs: calibrate's calibration pass alone, from its -v line, min over REPS)
-  local best="" rss=0 pass_best=0
+  local best="" rss=0 pass_best=""
   local n_reps=$reps
   [ "$3" = calibrate ] && n_reps=${CAL_REPS:-$reps}
   for _ in $(seq "$n_reps"); do
@@ -62,7 +62,7 @@ run() {  # run LAYERS TOKENS CMD -> "secs anon_rss_kib passes scored pass_secs" 
       local p
       p=$(sed -n 's/.*calibrate: [0-9]* layers, [0-9]* tokens in \([0-9.]*\) s.*/\1/p' \
         "$work/err-$3-$1-$2.txt" | head -1)
-      pass_best=$(/usr/bin/python3 -c "print(min(x for x in [${p:-1e9}, ${pass_best/#0/1e9}]))")
+      [ -n "$p" ] && pass_best=$(/usr/bin/python3 -c "print(min([$p, ${pass_best:-$p}]))")
     fi
     s=$(/usr/bin/python3 -c "import json; print(json.loads('$j')['wall_s'])")
     r=$(/usr/bin/python3 -c "import json; print(json.loads('$j')['anon_peak_kib'])")
@@ -80,8 +80,7 @@ print((1 if s.get('mode') == 'kl-budget' else 2) + (s.get('trials') or 1))")
   local scored=0
   [ "$3" = perplexity ] && scored=$(/usr/bin/python3 -c "
 import json; print(json.load(open('$work/out-$3-$1-$2.txt'))['n_tokens_scored'])")
-  [ "$3" = calibrate ] || pass_best=0
-  echo "$best $rss $passes $scored $pass_best"
+  echo "$best $rss $passes $scored ${pass_best:-0}"
 }
 results=()
 for n in 8 16; do

@@ -53,33 +53,39 @@ TEST_SUITE("linalg") {
     CHECK(r.sigma == doctest::Approx(std::numeric_limits<float>::max()).epsilon(1e-4));
   }
 
-  TEST_CASE("a huge metric, its exponent given once: M^T A M's direction, sigma scaled, finite") {
+  TEST_CASE("a metric, huge or not, its exponent given once: M^T A M's top direction (LAPACK)") {
+    // Oracle: the top right singular vector of W M and its singular value, from an SVD in double.
     auto be = make_backend();
     const int m = 40, n = 24;
-    const std::vector<float> a = randn(std::size_t(m) * n, 31);
-    std::vector<float> l(std::size_t(n) * n, 0.0f), lt(l.size());  // a lower triangular metric
-    const std::vector<float> r = randn(l.size(), 32);
-    for (int i = 0; i < n; ++i)
-      for (int j = 0; j <= i; ++j) l[i * n + j] = (i == j ? 2.0f : 0.0f) + 0.3f * r[i * n + j];
-    const Metric ordinary{l.data(),
-                          [&] {
-                            for (int i = 0; i < n; ++i)
-                              for (int j = 0; j < n; ++j) lt[j * n + i] = l[i * n + j];
-                            return lt.data();
-                          }(),
-                          range_exponent(l.data(), l.size())};
-    REQUIRE(ordinary.exponent == 0);
-    const PrincipalResult ref =
-        principal_direction(*be, {{a.data(), m, n, false}}, nullptr, {}, &ordinary);
-    std::vector<float> ls(l.size()), lts(l.size());
-    for (std::size_t i = 0; i < l.size(); ++i)
-      ls[i] = std::ldexp(l[i], 70), lts[i] = std::ldexp(lt[i], 70);
-    const Metric huge{ls.data(), lts.data(), range_exponent(ls.data(), ls.size())};
-    CHECK(huge.exponent == 72);
-    const PrincipalResult got =
-        principal_direction(*be, {{a.data(), m, n, false}}, nullptr, {}, &huge);
-    for (std::size_t i = 0; i < got.v.size(); ++i) CHECK(got.v[i] == doctest::Approx(ref.v[i]));
-    CHECK(std::isfinite(got.sigma));
-    CHECK(got.sigma == doctest::Approx(std::ldexp(ref.sigma, 70)));
+    const std::vector<float> a = randn(std::size_t(m) * n, 31), r = randn(std::size_t(n) * n, 32);
+    std::vector<float> l(std::size_t(n) * n, 0.0f), lt(l.size());  // lower triangular M, and M^T
+    for (int i = 0; i < n; ++i) {
+      for (int j = 0; j <= i; ++j) {
+        l[i * n + j] = (i == j ? 2.0f : 0.0f) + 0.3f * r[i * n + j];
+        lt[j * n + i] = l[i * n + j];
+      }
+    }
+    std::vector<double> wm(std::size_t(m) * n, 0.0), sv, u, vt;
+    for (int i = 0; i < m; ++i)
+      for (int j = 0; j < n; ++j)
+        for (int k = j; k < n; ++k) wm[i * n + j] += double{a[i * n + k]} * l[k * n + j];
+    moerecal::test::svd(wm, m, n, sv, u, vt);
+    for (int scale : {0, 70}) {
+      CAPTURE(scale);
+      std::vector<float> ls(l.size()), lts(l.size());
+      for (std::size_t i = 0; i < l.size(); ++i) {
+        ls[i] = std::ldexp(l[i], scale);
+        lts[i] = std::ldexp(lt[i], scale);
+      }
+      const Metric metric{ls.data(), lts.data(), range_exponent(ls.data(), ls.size())};
+      CHECK(metric.exponent == (scale == 0 ? 0 : 72));
+      const PrincipalResult got =
+          principal_direction(*be, {{a.data(), m, n, false}}, nullptr, {}, &metric);
+      double dot = 0;
+      for (int j = 0; j < n; ++j) dot += got.v[j] * vt[j];
+      CHECK(std::abs(dot) >= 1 - 1e-6);
+      CHECK(std::isfinite(got.sigma));
+      CHECK(got.sigma == doctest::Approx(std::ldexp(sv[0], scale)).epsilon(1e-5));
+    }
   }
 }
