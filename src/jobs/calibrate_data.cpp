@@ -15,6 +15,11 @@ nlohmann::json point_json(const recal::TrialPoint& p) {
       {"strategy", p.strategy}, {"t", p.t}, {"kl_mean", p.kl_mean}, {"maxvio_mean", p.maxvio_mean}};
 }
 
+// Plain steps' strengths (no KL budget).
+recal::Strengths steps_strengths(const CalibrateRequest& r) {
+  return {r.alpha, 0, r.refit_bias ? 1.0 : 0.0};
+}
+
 recal::DataOptions data_options(const CalibrateRequest& r, const Context& ctx) {
   recal::DataOptions o;
   o.mpi = r.mpi;
@@ -25,19 +30,28 @@ recal::DataOptions data_options(const CalibrateRequest& r, const Context& ctx) {
   o.refit_bias = r.refit_bias;
   // Plain steps: each layer fitted to the recalibrated model's activations (sequential); a KL
   // budget chooses the strength afterwards, so the targets are taken on the inherited model's.
-  if (r.kl_budget < 0) o.propagate = {r.alpha, 0, r.refit_bias ? 1.0 : 0.0};
+  if (r.kl_budget < 0) o.propagate = steps_strengths(r);
   return o;
 }
 
+// The target pass' own forward: the plain steps' candidate when it propagated them.
+struct TargetForward {
+  recal::LoadLog loads;
+  std::vector<float> hidden;
+  bool is_candidate = false;
+};
+
 // The strengths the run uses and what they do on the calibration tokens (`selection`).
 recal::Strengths choose(const CalibrateRequest& r, linalg::Backend& be, recal::TrialRunner& runner,
-                        const std::vector<recal::LayerTargets>& targets, recal::TrialResult& result,
-                        nlohmann::json& selection) {
+                        const std::vector<recal::LayerTargets>& targets, const TargetForward& pass,
+                        recal::TrialResult& result, nlohmann::json& selection) {
   const recal::TrialResult& base = runner.inherited();
   selection = {{"maxvio_mean_inherited", base.maxvio_mean}};
   if (r.kl_budget < 0) {
-    const recal::Strengths s{r.alpha, 0, r.refit_bias ? 1.0 : 0.0};
-    result = runner.run(recal::candidate_routers(be, targets, s, r.mpi.retraction));
+    const recal::Strengths s = steps_strengths(r);
+    result = pass.is_candidate
+                 ? runner.measured(pass.hidden, pass.loads)
+                 : runner.run(recal::candidate_routers(be, targets, s, r.mpi.retraction));
     selection.update({{"mode", "steps"},
                       {"strengths", recal::to_json(s)},
                       {"kl_mean", result.kl_mean},
@@ -71,6 +85,34 @@ void show_trials(recal::TrialRunner& runner, Progress& progress, std::int64_t to
   runner.on_layer = std::ref(progress);
 }
 
+// The calibration pass: the targets, and the forwards the run compares. Under a KL budget the
+// targets are taken on the inherited model's activations, so the pass is the inherited forward
+// the search compares with. With plain steps it propagates the steps' routers, so it is the
+// candidate's forward, and the inherited model runs beside it in lockstep.
+recal::TrialRunner calibration_pass(const model::MoeModel& m, const std::vector<int>& layers,
+                                    const recal::DataOptions& opt, const Data& d,
+                                    linalg::Backend& be, std::vector<recal::LayerTargets>& targets,
+                                    TargetForward& pass) {
+  pass.is_candidate = !opt.propagates_inherited();
+  recal::LoadLog inherited_loads(m.spec);
+  std::vector<float> inherited_hidden;
+  {
+    Progress progress("calibrate", d.tokens.tokens);
+    recal::PassOutputs out{&pass.loads, &pass.hidden};
+    if (pass.is_candidate) {
+      out.inherited_loads = &inherited_loads;
+      out.inherited_hidden = &inherited_hidden;
+    }
+    targets = recal::data_targets(m, d.windows, layers, opt, be, std::ref(progress), out);
+  }
+  if (!pass.is_candidate) {
+    inherited_hidden = std::move(pass.hidden);
+    inherited_loads = pass.loads;
+  }
+  return recal::TrialRunner(m, be, d.windows, opt.expert_memory, std::move(inherited_hidden),
+                            inherited_loads);
+}
+
 }  // namespace
 
 nlohmann::json calibration_json(const DataRequest& req, const Data& d) {
@@ -92,26 +134,14 @@ std::vector<recal::LayerOutcome> calibrate_with_data(const CalibrateRequest& r,
                                                      nlohmann::json& selection) {
   const Data d = load_data(r.model, r.data, m.spec.vocab);
   calibration = calibration_json(r.data, d);
-  // Under a KL budget the targets are taken on the inherited model's activations, so the target
-  // pass is the inherited forward the budget search compares with: it is run once, not twice.
   const recal::DataOptions opt = data_options(r, ctx);
-  recal::LoadLog inherited_loads(m.spec);
-  std::vector<float> inherited_hidden;
   std::vector<recal::LayerTargets> targets;
-  {
-    Progress progress("calibrate", d.tokens.tokens);
-    recal::PassOutputs out;
-    if (opt.propagates_inherited()) out = {&inherited_loads, &inherited_hidden};
-    targets = recal::data_targets(m, d.windows, layers, opt, be, std::ref(progress), out);
-  }
-  recal::TrialRunner runner = opt.propagates_inherited()
-                                  ? recal::TrialRunner(m, be, d.windows, ctx.expert_memory,
-                                                       std::move(inherited_hidden), inherited_loads)
-                                  : recal::TrialRunner(m, be, d.windows, ctx.expert_memory);
+  TargetForward pass{recal::LoadLog(m.spec), {}, false};
+  recal::TrialRunner runner = calibration_pass(m, layers, opt, d, be, targets, pass);
   recal::TrialResult result;
   Progress progress("KL budget", 0);
   show_trials(runner, progress, d.tokens.tokens);
-  const recal::Strengths s = choose(r, be, runner, targets, result, selection);
+  const recal::Strengths s = choose(r, be, runner, targets, pass, result, selection);
   std::vector<recal::LayerOutcome> outs;
   for (const recal::LayerTargets& t : targets) {
     recal::LayerOutcome o = recal::layer_outcome(be, t, s, r.mpi.retraction);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 
+#include "core/error.hpp"
 #include "engine/forward.hpp"
 #include "engine/perplexity.hpp"
 
@@ -120,16 +121,32 @@ std::vector<LayerTargets> data_targets(const model::MoeModel& m,
                                        linalg::Backend& be,
                                        const std::function<void(int, int)>& progress,
                                        PassOutputs out) {
-  TargetPass pass(m, layers, opt, be, out.watch);
+  const bool beside = out.inherited_loads || out.inherited_hidden;
+  MR_ASSERT(!beside || (out.loads && out.inherited_loads && !opt.propagates_inherited()));
+  TargetPass pass(m, layers, opt, be, out.loads);
   engine::ForwardOptions fo;
   fo.observer = &pass;
   fo.on_layer = progress;
   fo.expert_memory = opt.expert_memory;
   std::vector<std::size_t> read;  // none when the hidden states are not handed out
-  if (out.hidden) read = engine::scored_positions(windows).rows;
+  if (out.hidden || out.inherited_hidden) read = engine::scored_positions(windows).rows;
   fo.read_rows = &read;
-  std::vector<float> hidden = engine::run_layers(m, be, windows, fo);
-  if (out.hidden) *out.hidden = std::move(hidden);
+  if (!beside) {
+    std::vector<float> hidden = engine::run_layers(m, be, windows, fo);
+    if (out.hidden) *out.hidden = std::move(hidden);
+    return pass.take();
+  }
+  // The inherited stream joins at the first selected layer: before it both streams are the same.
+  const int first = layers.empty() ? m.spec.n_layers : layers.front();
+  const std::vector<float> start = engine::run_prefix(m, be, windows, first, fo);
+  out.inherited_loads->add_before(out.loads->result().loads, first);
+  engine::ForwardOptions inherited;
+  inherited.observer = out.inherited_loads;
+  inherited.read_rows = &read;
+  std::vector<std::vector<float>> hs =
+      engine::run_layers_from(m, be, windows, first, start, {fo, inherited});
+  if (out.hidden) *out.hidden = std::move(hs[0]);
+  if (out.inherited_hidden) *out.inherited_hidden = std::move(hs[1]);
   return pass.take();
 }
 

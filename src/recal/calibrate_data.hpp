@@ -14,6 +14,7 @@
 #include "engine/forward.hpp"
 #include "recal/balance.hpp"
 #include "recal/calibrate.hpp"
+#include "recal/trial.hpp"
 
 namespace moerecal::recal {
 
@@ -32,14 +33,20 @@ struct DataOptions {
   }
 };
 
-// What the target pass also hands out: every router event to `watch` and the final-norm hidden
-// states into `hidden` (either may be null; only the rows of engine::scored_positions are the
-// model's, the others skip the last layer's experts: ForwardOptions::read_rows). When the options
-// propagate the inherited routers the pass is a forward of the inherited model, which the KL-budget
-// search then need not run again (trial.hpp).
+// What the target pass also hands out: its loads (every router event) into `loads` and its
+// final-norm hidden states into `hidden` (either may be null; only the rows of
+// engine::scored_positions are the model's, the others skip the last layer's experts:
+// ForwardOptions::read_rows). When the options propagate the inherited routers the pass is a
+// forward of the inherited model, which the KL-budget search then need not run again; otherwise
+// it is a forward of the plain steps' candidate (DataOptions::propagate), whose effect need not be
+// measured by a pass of its own (trial.hpp). `inherited_*`, set only when the pass propagates
+// other routers: the inherited model's forward run beside it in lockstep, each layer's weights
+// read once for both (the layers before the first selected one run once, as they are the same).
 struct PassOutputs {
-  engine::Observer* watch = nullptr;
+  LoadLog* loads = nullptr;
   std::vector<float>* hidden = nullptr;
+  LoadLog* inherited_loads = nullptr;
+  std::vector<float>* inherited_hidden = nullptr;
 };
 
 // `windows` are token-id sequences. Unselected layers keep their router and cost no solve.

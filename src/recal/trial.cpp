@@ -59,6 +59,12 @@ TrialResult TrialRunner::run(const Routers& routers) {
   return std::move(run_each({&routers}).front());
 }
 
+TrialResult TrialRunner::measured(const std::vector<float>& hidden, const LoadLog& loads) {
+  TrialResult r = loads.result();
+  r.kl_mean = engine::kl_means(be_, head_, base_hidden_, {&hidden}, windows_).front();
+  return r;
+}
+
 std::vector<TrialResult> TrialRunner::run(const std::vector<Routers>& candidates) {
   std::vector<const Routers*> each;
   for (const Routers& c : candidates) each.push_back(&c);

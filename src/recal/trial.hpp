@@ -52,6 +52,9 @@ class TrialRunner {
               std::vector<float> inherited_hidden, const LoadLog& inherited_loads);
   // Candidate routers by MoE layer (others keep the checkpoint's).
   TrialResult run(const Routers& routers);
+  // A candidate's pass made elsewhere (its final-norm hidden states, the scored rows read as
+  // `run` reads them, and its loads): the same result as `run` on its routers. Not a trial.
+  TrialResult measured(const std::vector<float>& hidden, const LoadLog& loads);
   // Several candidates, in lockstep passes of as many as the memory allows (at least one).
   std::vector<TrialResult> run(const std::vector<Routers>& candidates);
   // What a lockstep pass may hold for its streams beyond the first (hidden states and routers):
