@@ -106,4 +106,46 @@ ActivationMetric activation_metric(linalg::Backend& be, const float* x, int n, i
   return a;
 }
 
+void times_c(linalg::Backend& be, const ActivationMetric& act, std::vector<double>& y, int n) {
+  const int d = act.d;
+  constexpr int kPanel = 256;  // rows of C widened at a time: 14 MB at d 7168
+  std::vector<double> panel(std::size_t(std::min(kPanel, d)) * d), out(y.size());
+  for (int i0 = 0; i0 < d; i0 += kPanel) {
+    const int p = std::min(kPanel, d - i0);
+    std::copy_n(act.c.begin() + std::ptrdiff_t(i0) * d, std::size_t(p) * d, panel.begin());
+    be.gemm_f64(linalg::Trans::kNo, linalg::Trans::kYes, n, p, d, 1.0, y.data(), d, panel.data(), d,
+                0.0, out.data() + i0, d);
+  }
+  y.swap(out);
+}
+
+namespace {
+
+// rows [n, d] times b ([d, d], row-major): out_e = rows_e b.
+std::vector<float> rows_times(linalg::Backend& be, const std::vector<float>& rows, int n, int d,
+                              const std::vector<float>& b) {
+  std::vector<float> out(std::size_t(n) * d);
+  be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, n, d, d, 1.0f, rows.data(), d, b.data(), d, 0.0f,
+          out.data(), d);
+  return out;
+}
+
+}  // namespace
+
+// C symmetric: (C r)^T = r^T C. (F^T c)^T = c^T F, (F u)^T = u^T F^T.
+std::vector<float> c_rows(linalg::Backend& be, const ActivationMetric& act,
+                          const std::vector<float>& rows, int n) {
+  return rows_times(be, rows, n, act.d, act.c);
+}
+
+std::vector<float> factor_t_rows(linalg::Backend& be, const ActivationMetric& act,
+                                 const std::vector<float>& rows, int n) {
+  return rows_times(be, rows, n, act.d, act.factor);
+}
+
+std::vector<float> factor_rows(linalg::Backend& be, const ActivationMetric& act,
+                               const std::vector<float>& rows, int n) {
+  return rows_times(be, rows, n, act.d, act.factor_t);
+}
+
 }  // namespace moerecal::recal

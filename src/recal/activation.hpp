@@ -31,6 +31,21 @@ struct ActivationMetric {
 ActivationMetric activation_metric(linalg::Backend& be, const float* x, int n, int d,
                                    double shrinkage, bool centred = false);
 
+// Products of the metric with every row of a layer at once (one pass over each d x d matrix for
+// all rows, not one per expert: at d 7168 each is 205 MB). rows: [n, d] row-major.
+// y <- y C^T in f64 (C widened a panel at a time; every product and sum in f64), the power step's
+// C A_e r for all experts.
+void times_c(linalg::Backend& be, const ActivationMetric& act, std::vector<double>& y, int n);
+// C r_e for every row r_e: the sign rule's reference.
+std::vector<float> c_rows(linalg::Backend& be, const ActivationMetric& act,
+                          const std::vector<float>& rows, int n);
+// F^T c_e for every row c_e (F the factor), and F u_e: the direction solve's sign reference and
+// the direction v_e = F u_e from the eigenvector u_e of F^T W^T W F.
+std::vector<float> factor_t_rows(linalg::Backend& be, const ActivationMetric& act,
+                                 const std::vector<float>& rows, int n);
+std::vector<float> factor_rows(linalg::Backend& be, const ActivationMetric& act,
+                               const std::vector<float>& rows, int n);
+
 // The mean of the rows of x [n, d], and x with it removed.
 std::vector<float> mean_row(const float* x, int n, int d);
 std::vector<float> centred_rows(const float* x, int n, int d);

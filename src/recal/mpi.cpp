@@ -30,22 +30,19 @@ std::vector<double> target_radius(const RouterLayer& r, const Radius& spec) {
   return out;
 }
 
-// One power step on row r of expert e, r <- A_e r (times C for the activation operator), in f64
-// (f32 weights cannot overflow it), the row then set to length `length`: rounded once, so it
-// agrees with a float64 step to the last place. length 0 keeps the raw image (the Stiefel
-// retraction reads the rows' own lengths), unit length where it would not fit f32.
-void power_step(linalg::Backend& be, const Blocks& blocks, const ActivationMetric* act, float* r,
-                int d, double length, int layer, int e) {
+// The power step's image y = A_e r of row r (d entries) in f64: f32 weights cannot overflow it.
+void gram_image(linalg::Backend& be, const Blocks& blocks, const float* r, int d, double* y) {
   const std::vector<double> x(r, r + d);
-  std::vector<double> y(d);
-  analysis::apply_operator(be, blocks, x.data(), y.data());
-  if (act) {
-    std::vector<double> cy(d);
-    be.gemv_f64(linalg::Trans::kNo, d, d, act->c.data(), d, y.data(), 0.0, cy.data());
-    y.swap(cy);
-  }
+  analysis::apply_operator(be, blocks, x.data(), y);
+}
+
+// Row r of expert e from its step image y (times C already for the activation operator), set to
+// length `length` and rounded once, so it agrees with a float64 step to the last place. length 0
+// keeps the raw image (the Stiefel retraction reads the rows' own lengths), unit length where it
+// would not fit f32.
+void set_row(const double* y, int d, double length, float* r, int layer, int e) {
   double n2 = 0;
-  for (double v : y) n2 += v * v;
+  for (int i = 0; i < d; ++i) n2 += y[i] * y[i];
   const double n = std::sqrt(n2);
   if (!(n > 0) || !std::isfinite(n)) {
     throw BackendError("layer " + std::to_string(layer) + ": expert " + std::to_string(e) +
@@ -55,27 +52,54 @@ void power_step(linalg::Backend& be, const Blocks& blocks, const ActivationMetri
   for (int i = 0; i < d; ++i) r[i] = static_cast<float>(y[i] * s);
 }
 
-// v_e of A_e for one expert, signed towards router row r.
+// One power step on every row with the activation operator: each expert read once for its image
+// A_e r_e, then C times all images in one product (`images`: the first step's, already taken).
+void metric_step(linalg::Backend& be, const RouterLayer& router, const OperandSource& ops,
+                 const ActivationMetric& act, std::vector<double>& images, bool taken,
+                 const std::vector<double>& length, std::vector<float>& rows) {
+  const int n = router.n_experts, d = router.hidden;
+  if (!taken) {
+    be.parallel_for(n, [&](int e, linalg::Backend& wbe) {
+      ops.with(e, [&](const Blocks& blocks) {
+        gram_image(wbe, blocks, rows.data() + std::size_t(e) * d, d,
+                   images.data() + std::size_t(e) * d);
+      });
+    });
+  }
+  times_c(be, act, images, n);
+  for (int e = 0; e < n; ++e) {
+    set_row(images.data() + std::size_t(e) * d, d, length[e], rows.data() + std::size_t(e) * d,
+            router.layer, e);
+  }
+}
+
+// The activation operator's direction solve: u, the top eigenvector of F^T W^T W F (C = F F^T),
+// signed towards ref = F^T C r so that v = F u has v^T C r >= 0 (directions_from_factor).
 linalg::PrincipalResult expert_direction(linalg::Backend& be, const Blocks& blocks, const float* r,
-                                         int d, const linalg::PrincipalOptions& opt,
-                                         const ActivationMetric* act) {
+                                         const linalg::PrincipalOptions& opt,
+                                         const ActivationMetric* act, const float* ref) {
   if (act == nullptr) return linalg::principal_direction(be, blocks, r, opt);
-  // u: top eigenvector of F^T W^T W F (C = F F^T); v = F u, normalised, signed so that
-  // v^T C r >= 0, i.e. u^T F^T (C r) >= 0: u is signed towards F^T C r.
-  const float* f = act->factor.data();
-  std::vector<float> cr(d), ref(d), v(d);
-  be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->c.data(), d, r, 1, 0.0f,
-          cr.data(), 1);
-  be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->factor_t.data(), d, cr.data(),
-          1, 0.0f, ref.data(), 1);
   const linalg::Metric metric = act->metric();
-  linalg::PrincipalResult res = linalg::principal_direction(be, blocks, ref.data(), opt, &metric);
-  be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, f, d, res.v.data(), 1, 0.0f,
-          v.data(), 1);
-  const double nv = norm(v.data(), d);
-  for (int i = 0; i < d; ++i) v[i] = static_cast<float>(v[i] / nv);
-  res.v = v;
-  return res;
+  return linalg::principal_direction(be, blocks, ref, opt, &metric);
+}
+
+// F^T C r_e for every row (the direction solves' sign references).
+std::vector<float> direction_refs(linalg::Backend& be, const ActivationMetric& act,
+                                  const std::vector<float>& cr, int n) {
+  return factor_t_rows(be, act, cr, n);
+}
+
+// u_e -> v_e = F u_e, normalised, for every expert at once.
+void directions_from_factor(linalg::Backend& be, const ActivationMetric& act,
+                            std::vector<linalg::PrincipalResult>& dirs) {
+  const int n = static_cast<int>(dirs.size()), d = act.d;
+  std::vector<float> u(std::size_t(n) * d);
+  for (int e = 0; e < n; ++e) std::copy(dirs[e].v.begin(), dirs[e].v.end(), u.begin() + e * d);
+  const std::vector<float> v = factor_rows(be, act, u, n);
+  for (int e = 0; e < n; ++e) {
+    const double nv = norm(v.data() + std::size_t(e) * d, d);
+    for (int i = 0; i < d; ++i) dirs[e].v[i] = static_cast<float>(v[std::size_t(e) * d + i] / nv);
+  }
 }
 
 double max_row_change(const std::vector<float>& a, const std::vector<float>& b, int d,
@@ -92,42 +116,56 @@ double max_row_change(const std::vector<float>& a, const std::vector<float>& b, 
   return worst;
 }
 
-// The activation rule's sign for a row after power steps: r^T C r_old >= 0 (the new row scores
+// The activation rule's sign for the rows after power steps: r^T C r_old >= 0 (the new row scores
 // the calibration tokens like the old one); with C = I power steps keep it by themselves.
-void sign_like_old(linalg::Backend& be, const ActivationMetric* act, const float* old, float* r,
-                   int d) {
-  if (act == nullptr) return;
-  std::vector<float> c_old(d);
-  be.gemm(linalg::Trans::kNo, linalg::Trans::kNo, d, 1, d, 1.0f, act->c.data(), d, old, 1, 0.0f,
-          c_old.data(), 1);
-  if (analysis::dot(r, c_old.data(), d) >= 0) return;
-  for (int i = 0; i < d; ++i) r[i] = -r[i];
+// cr: C r_old for every row (c_rows).
+void sign_like_old(const std::vector<float>& cr, std::vector<float>& rows, int n, int d) {
+  for (int e = 0; e < n; ++e) {
+    float* r = rows.data() + std::size_t(e) * d;
+    if (analysis::dot(r, cr.data() + std::size_t(e) * d, d) >= 0) continue;
+    for (int i = 0; i < d; ++i) r[i] = -r[i];
+  }
 }
 
-// Sphere retraction: each expert read once for its direction and its `opt.steps` steps (rows are
-// independent); converge puts the row at rho * v_e.
+// Sphere retraction: each expert read once for its direction and its first step (without C, all
+// its `opt.steps` steps: rows are independent); with C every further step reads the experts again,
+// as C multiplies all images in one product. converge puts the row at rho * v_e.
 void sphere_layer(linalg::Backend& be, const RouterLayer& router, const OperandSource& ops,
                   const MpiOptions& opt, const ActivationMetric* act, LayerMpiResult& res) {
-  const int d = router.hidden;
-  res.dirs.resize(router.n_experts);
-  be.parallel_for(router.n_experts, [&](int e, linalg::Backend& wbe) {
+  const int n = router.n_experts, d = router.hidden;
+  const bool dirs = opt.needs_directions(), converge = opt.steps == kConverge;
+  const std::vector<float> cr = act ? c_rows(be, *act, router.rows, n) : std::vector<float>{};
+  const std::vector<float> refs =
+      act && dirs ? direction_refs(be, *act, cr, n) : std::vector<float>{};
+  std::vector<double> images(act && opt.steps > 0 ? std::size_t(n) * d : 0);
+  res.dirs.resize(n);
+  be.parallel_for(n, [&](int e, linalg::Backend& wbe) {
     ops.with(e, [&](const Blocks& blocks) {
+      const float* old = router.rows.data() + std::size_t(e) * d;
+      if (dirs) {
+        const float* ref = refs.empty() ? nullptr : refs.data() + std::size_t(e) * d;
+        res.dirs[e] = expert_direction(wbe, blocks, old, opt.solver, act, ref);
+      }
       float* r = res.rows.data() + std::size_t(e) * d;
-      if (opt.needs_directions()) {
-        res.dirs[e] = expert_direction(wbe, blocks, router.rows.data() + std::size_t(e) * d, d,
-                                       opt.solver, act);
-      }
-      if (opt.steps == kConverge) {
-        for (int i = 0; i < d; ++i) r[i] = static_cast<float>(res.radius[e] * res.dirs[e].v[i]);
-        return;
-      }
+      if (act && opt.steps > 0)
+        return gram_image(wbe, blocks, r, d, images.data() + std::size_t(e) * d);
+      std::vector<double> y(d);
       for (int s = 0; s < opt.steps; ++s) {
-        power_step(wbe, blocks, act, r, d, res.radius[e], router.layer, e);
+        gram_image(wbe, blocks, r, d, y.data());
+        set_row(y.data(), d, res.radius[e], r, router.layer, e);
       }
-      sign_like_old(wbe, act, router.rows.data() + std::size_t(e) * d, r, d);
     });
   });
-  if (!opt.needs_directions()) res.dirs.clear();
+  if (act && dirs) directions_from_factor(be, *act, res.dirs);
+  if (converge) {
+    for (int e = 0; e < n; ++e)
+      for (int i = 0; i < d; ++i)
+        res.rows[std::size_t(e) * d + i] = static_cast<float>(res.radius[e] * res.dirs[e].v[i]);
+  }
+  for (int s = 0; act && s < opt.steps; ++s)
+    metric_step(be, router, ops, *act, images, s == 0, res.radius, res.rows);
+  if (act && !converge) sign_like_old(cr, res.rows, n, d);
+  if (!dirs) res.dirs.clear();
   res.steps_done = opt.steps > 0 ? opt.steps : (res.dirs.empty() ? 0 : res.dirs[0].iterations);
   for (const auto& dir : res.dirs) res.converged = res.converged && dir.converged;
 }
@@ -138,23 +176,28 @@ void stiefel_layer(linalg::Backend& be, const RouterLayer& router, const Operand
   const int n = router.n_experts, d = router.hidden;
   if (opt.needs_directions()) res.dirs = operator_directions(be, router, ops, opt.solver, act);
   const int cap = opt.steps == kConverge ? opt.converge_cap : opt.steps;
+  const std::vector<double> raw(n, 0.0);  // the retraction sets the lengths
+  std::vector<double> images(std::size_t(n) * d);
   for (int s = 0; s < cap; ++s) {
     const std::vector<float> before = res.rows;
-    be.parallel_for(n, [&](int e, linalg::Backend& wbe) {
-      ops.with(e, [&](const Blocks& blocks) {
-        power_step(wbe, blocks, act, res.rows.data() + std::size_t(e) * d, d, 0.0, router.layer, e);
+    if (act) {
+      metric_step(be, router, ops, *act, images, false, raw, res.rows);
+    } else {
+      be.parallel_for(n, [&](int e, linalg::Backend& wbe) {
+        ops.with(e, [&](const Blocks& blocks) {
+          float* r = res.rows.data() + std::size_t(e) * d;
+          gram_image(wbe, blocks, r, d, images.data() + std::size_t(e) * d);
+          set_row(images.data() + std::size_t(e) * d, d, 0.0, r, router.layer, e);
+        });
       });
-    });
+    }
     stiefel_retract(be, res.rows, n, d, res.radius[0]);
     res.steps_done = s + 1;
     if (opt.steps == kConverge && max_row_change(before, res.rows, d, res.radius) < opt.solver.tol)
       break;
   }
   if (opt.steps == kConverge) res.converged = res.steps_done < cap;
-  for (int e = 0; e < n; ++e) {
-    sign_like_old(be, act, router.rows.data() + std::size_t(e) * d,
-                  res.rows.data() + std::size_t(e) * d, d);
-  }
+  if (act) sign_like_old(c_rows(be, *act, router.rows, n), res.rows, n, d);
 }
 
 }  // namespace
@@ -165,13 +208,16 @@ std::vector<linalg::PrincipalResult> operator_directions(linalg::Backend& be,
                                                          const linalg::PrincipalOptions& opt,
                                                          const ActivationMetric* act) {
   if (act == nullptr) return analysis::principal_directions(be, router.rows, ops, opt);
-  const int d = router.hidden;
-  std::vector<linalg::PrincipalResult> dirs(router.n_experts);
-  be.parallel_for(router.n_experts, [&](int e, linalg::Backend& wbe) {
+  const int n = router.n_experts, d = router.hidden;
+  const std::vector<float> refs = direction_refs(be, *act, c_rows(be, *act, router.rows, n), n);
+  std::vector<linalg::PrincipalResult> dirs(n);
+  be.parallel_for(n, [&](int e, linalg::Backend& wbe) {
     ops.with(e, [&](const Blocks& blocks) {
-      dirs[e] = expert_direction(wbe, blocks, router.rows.data() + std::size_t(e) * d, d, opt, act);
+      dirs[e] = expert_direction(wbe, blocks, router.rows.data() + std::size_t(e) * d, opt, act,
+                                 refs.data() + std::size_t(e) * d);
     });
   });
+  directions_from_factor(be, *act, dirs);
   return dirs;
 }
 

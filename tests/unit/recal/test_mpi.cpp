@@ -130,6 +130,81 @@ TEST_SUITE("recal") {
     }
   }
 
+  // With C the experts' images are taken one expert read each and C multiplies all of them in one
+  // product per step: N steps are N float64 steps (each rounded to f32, as the row is stored
+  // between steps), then the sign rule r^T C r_old >= 0.
+  TEST_CASE("steps with the activation operator are float64 steps r <- rho C A r / ||C A r||") {
+    const int E = 5, d = 300, m = 40, n = 400;
+    Layer l = make_layer(E, d, m, 8);
+    auto be = linalg::make_backend();
+    std::vector<float> x = randn(std::size_t(n) * d, 61);
+    for (int t = 0; t < n; ++t)
+      for (int j = 0; j < d; ++j) x[std::size_t(t) * d + j] *= 0.3f + 0.01f * j;
+    const recal::ActivationMetric act = recal::activation_metric(*be, x.data(), n, d, 0.1, true);
+    for (const recal::Retraction retraction :
+         {recal::Retraction::kSphere, recal::Retraction::kStiefel}) {
+      CAPTURE(retraction == recal::Retraction::kSphere);
+      recal::MpiOptions opt;
+      opt.steps = 3;
+      opt.retraction = retraction;
+      const auto res = recal::mpi_layer(*be, l.router, l.source, opt, &act);
+      if (retraction == recal::Retraction::kStiefel) {  // the oracle: steps on the matrix
+        std::vector<float> rows = l.router.rows;
+        for (int s = 0; s < 3; ++s) {
+          for (int e = 0; e < E; ++e) {
+            Layer one = l;
+            one.router.rows.assign(rows.begin(), rows.end());
+            std::vector<double> y = gram_step(one, e, d, m);
+            for (int i = 0; i < d; ++i) {
+              double c = 0;
+              for (int j = 0; j < d; ++j) c += double{act.c[std::size_t(i) * d + j]} * y[j];
+              rows[std::size_t(e) * d + i] = static_cast<float>(c);
+            }
+          }
+          double rho = 0;
+          for (int e = 0; e < E; ++e) rho += norm(l.router.rows.data() + std::size_t(e) * d, d) / E;
+          recal::stiefel_retract(*be, rows, E, d, rho);
+        }
+        double worst = 0;
+        for (std::size_t i = 0; i < rows.size(); ++i)
+          worst = std::max(worst, double{std::abs(std::abs(rows[i]) - std::abs(res.rows[i]))});
+        CHECK(worst < 1e-5);
+        continue;
+      }
+      double rho = 0;
+      for (int e = 0; e < E; ++e) rho += norm(l.router.rows.data() + std::size_t(e) * d, d) / E;
+      for (int e = 0; e < E; ++e) {
+        CAPTURE(e);
+        Layer one = l;
+        const float* old = l.router.rows.data() + std::size_t(e) * d;
+        for (int s = 0; s < 3; ++s) {
+          std::vector<double> y = gram_step(one, e, d, m), cy(d, 0.0);
+          for (int i = 0; i < d; ++i)
+            for (int j = 0; j < d; ++j) cy[i] += double{act.c[std::size_t(i) * d + j]} * y[j];
+          double ny = 0;
+          for (double v : cy) ny += v * v;
+          for (int i = 0; i < d; ++i)
+            one.router.rows[std::size_t(e) * d + i] =
+                static_cast<float>(rho * cy[i] / std::sqrt(ny));
+        }
+        const float* want = one.router.rows.data() + std::size_t(e) * d;
+        double flip = 0;  // sign rule: r^T C r_old >= 0
+        for (int i = 0; i < d; ++i)
+          for (int j = 0; j < d; ++j)
+            flip += double{want[i]} * act.c[std::size_t(i) * d + j] * old[j];
+        const double sign = flip < 0 ? -1.0 : 1.0;
+        double diff = 0, agree = 0;
+        for (int i = 0; i < d; ++i) {
+          const double t = sign * want[i] - res.rows[std::size_t(e) * d + i];
+          diff += t * t;
+          agree += double{res.rows[std::size_t(e) * d + i]} * (flip < 0 ? -1.0 : 1.0) * want[i];
+        }
+        CHECK(std::sqrt(diff) / rho < 1e-6);
+        CHECK(agree > 0);
+      }
+    }
+  }
+
   TEST_CASE("radius mean and keep") {
     Layer l = make_layer(5, 10, 6, 4);
     auto be = linalg::make_backend();
@@ -198,6 +273,11 @@ TEST_SUITE("recal") {
     linalg::PrincipalOptions opt;
     opt.tol = 1e-10;
     const auto dirs = recal::operator_directions(*be, l.router, l.source, opt, &act);
+    recal::MpiOptions converge;  // the sphere retraction's own solves, one per expert read
+    converge.solver = opt;
+    converge.steps = recal::kConverge;
+    const auto sphere = recal::mpi_layer(*be, l.router, l.source, converge, &act);
+    REQUIRE(sphere.dirs.size() == std::size_t(E));
     std::vector<double> mu(d, 0.0), c(std::size_t(d) * d, 0.0);
     for (int t = 0; t < n && centred; ++t)
       for (int j = 0; j < d; ++j) mu[j] += double{x[std::size_t(t) * d + j]} / n;
@@ -253,14 +333,18 @@ TEST_SUITE("recal") {
       svd(b, 2 * m, d, s, u, vt);
       for (int i = 0; i < d; ++i)
         for (int k = 0; k < d; ++k) v[i] += half[std::size_t(i) * d + k] * vt[k];
-      double dot = 0, nv = 0, sign = 0;
-      for (int i = 0; i < d; ++i) {
-        dot += v[i] * dirs[e].v[i];
-        nv += v[i] * v[i];
-        sign += double{dirs[e].v[i]} * l.router.rows[std::size_t(e) * d + i];
+      for (const float* got :
+           {dirs[e].v.data(), sphere.dirs[e].v.data(), sphere.rows.data() + std::size_t(e) * d}) {
+        double dot = 0, nv = 0, ng = 0, sign = 0;
+        for (int i = 0; i < d; ++i) {
+          dot += v[i] * got[i];
+          nv += v[i] * v[i];
+          ng += double{got[i]} * got[i];
+          sign += double{got[i]} * l.router.rows[std::size_t(e) * d + i];
+        }
+        CHECK(std::abs(dot) / std::sqrt(nv * ng) >= 1 - 1e-5);
+        CHECK(sign >= 0);
       }
-      CHECK(std::abs(dot) / std::sqrt(nv) >= 1 - 1e-5);
-      CHECK(sign >= 0);
     }
   }
 
