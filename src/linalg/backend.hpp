@@ -45,6 +45,11 @@ class Backend {
   // version runs two gemm calls; a backend may fuse them (the CPU one does for a few columns).
   virtual void gram_accumulate(const float* w, int rows, int d, bool transposed, int k,
                                const float* xt, float* zt);
+  // B[m, n] <- B op(L) in place, for a lower-triangular n x n row-major L whose strict upper
+  // triangle is zero: the products with a Cholesky factor, where a triangular product reads half
+  // the matrix and does half the flops of gemm. This version runs gemm on a copy of B (reading
+  // the zeros); a backend may use its triangular product (the CPU one: trmv for one row).
+  virtual void trmm_lower_right(Trans t, int m, int n, const float* l, int ldl, float* b, int ldb);
   // Symmetric eigendecomposition of the n x n row-major matrix `a` (overwritten by the
   // eigenvectors, one per column); eigenvalues ascending into w[n]. Throws BackendError.
   virtual void syev(int n, double* a, double* w) = 0;

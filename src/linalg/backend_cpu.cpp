@@ -101,6 +101,19 @@ class CpuBackend final : public Backend {
                 beta, c, ldc);
   }
 
+  // One row: b^T <- op(L)^T b^T as trmv (trmm, like gemm, would pack the matrix for it).
+  void trmm_lower_right(Trans t, int m, int n, const float* l, int ldl, float* b,
+                        int ldb) override {
+    if (m <= 0 || n <= 0) return;
+    if (m == 1) {
+      cblas_strmv(CblasRowMajor, CblasLower, t == Trans::kYes ? CblasNoTrans : CblasTrans,
+                  CblasNonUnit, n, l, ldl, b, 1);
+      return;
+    }
+    cblas_strmm(CblasRowMajor, CblasRight, CblasLower, cblas_trans(t), CblasNonUnit, m, n, 1.0f, l,
+                ldl, b, ldb);
+  }
+
   void gemm_f64(Trans ta, Trans tb, int m, int n, int k, double alpha, const double* a, int lda,
                 const double* b, int ldb, double beta, double* c, int ldc) override {
     if (as_gemv(cblas_dgemv, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;

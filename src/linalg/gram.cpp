@@ -7,6 +7,13 @@
 
 namespace moerecal::linalg {
 
+void Backend::trmm_lower_right(Trans t, int m, int n, const float* l, int ldl, float* b, int ldb) {
+  std::vector<float> copy(std::size_t(m) * n);
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < n; ++j) copy[std::size_t(i) * n + j] = b[std::size_t(i) * ldb + j];
+  gemm(Trans::kNo, t, m, n, n, 1.0f, copy.data(), n, l, ldl, 0.0f, b, ldb);
+}
+
 void Backend::gram_accumulate(const float* w, int rows, int d, bool transposed, int k,
                               const float* xt, float* zt) {
   std::vector<float> y(std::size_t(rows) * k), z(std::size_t(d) * k);

@@ -22,10 +22,14 @@ struct MatrixBlock {
 // For a symmetric M, m == m_t. `exponent` is range_exponent(M) (scaled_blocks.hpp), found once by
 // whoever builds the metric: one layer's metric serves every expert, and scanning its d^2 entries
 // per expert would read 205 MB per solve at d 7168.
+// `lower`: M is lower triangular with a zero strict upper triangle (a Cholesky factor), so its
+// products run as triangular ones (Backend::trmm_lower_right) on M alone, reading half of it;
+// m_t is then not read (and may be null).
 struct Metric {
   const float* m = nullptr;
   const float* m_t = nullptr;
   int exponent = 0;
+  bool lower = false;
 };
 
 struct PrincipalOptions {

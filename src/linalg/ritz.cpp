@@ -21,7 +21,11 @@ void GramOperator::apply(double* in, int ldi, int k, double* out, int ldo) {
     }
   }
   const float* x = xt_.data();
-  if (metric_.m) {
+  if (metric_.m && metric_.lower) {
+    std::copy_n(xt_.begin(), std::size_t(k) * d_, mt_.begin());
+    be_.trmm_lower_right(Trans::kYes, k, d_, metric_.m, d_, mt_.data(), d_);
+    x = mt_.data();
+  } else if (metric_.m) {
     be_.gemm(Trans::kNo, Trans::kNo, k, d_, d_, 1.0f, xt_.data(), d_, metric_.m_t, d_, 0.0f,
              mt_.data(), d_);  // (M X)^T = X^T M^T
     x = mt_.data();
@@ -30,7 +34,9 @@ void GramOperator::apply(double* in, int ldi, int k, double* out, int ldo) {
   for (const MatrixBlock& w : blocks_)
     be_.gram_accumulate(w.data, w.rows, d_, w.transposed, k, x, zt_.data());
   const float* z = zt_.data();
-  if (metric_.m) {
+  if (metric_.m && metric_.lower) {
+    be_.trmm_lower_right(Trans::kNo, k, d_, metric_.m, d_, zt_.data(), d_);  // Z^T M
+  } else if (metric_.m) {
     be_.gemm(Trans::kNo, Trans::kNo, k, d_, d_, 1.0f, zt_.data(), d_, metric_.m, d_, 0.0f,
              mt_.data(), d_);  // (M^T Z)^T = Z^T M
     z = mt_.data();

@@ -66,8 +66,8 @@ PrincipalResult principal_direction(Backend& be, const std::vector<MatrixBlock>&
     metric_exponent = metric->exponent;
     if (metric_exponent != 0) {
       scaled_copy(metric->m, n, metric_exponent, m_copy);
-      scaled_copy(metric->m_t, n, metric_exponent, m_t_copy);
-      scaled = {m_copy.data(), m_t_copy.data()};
+      if (metric->m_t) scaled_copy(metric->m_t, n, metric_exponent, m_t_copy);
+      scaled = {m_copy.data(), metric->m_t ? m_t_copy.data() : nullptr, 0, metric->lower};
     }
     metric = &scaled;
   }

@@ -58,11 +58,12 @@ std::vector<float> symmetric_sqrt(linalg::Backend& be, std::vector<double>& c, i
   return out;
 }
 
-// F with C = F F^T from C in f64 (`c`, destroyed) and in f32 (`c32`): the Cholesky factor, or
-// C^1/2 where C is not numerically positive definite.
+// F with C = F F^T from C in f64 (`c`, destroyed) and in f32 (`c32`): the Cholesky factor
+// (`lower` set), or C^1/2 where C is not numerically positive definite.
 std::vector<float> cholesky_factor(linalg::Backend& be, std::vector<double>& c,
-                                   const std::vector<float>& c32, int d) {
-  if (be.cholesky(d, c.data())) return std::vector<float>(c.begin(), c.end());
+                                   const std::vector<float>& c32, int d, bool& lower) {
+  lower = be.cholesky(d, c.data());
+  if (lower) return std::vector<float>(c.begin(), c.end());
   c.assign(c32.begin(), c32.end());
   return symmetric_sqrt(be, c, d);
 }
@@ -77,7 +78,7 @@ ActivationMetric activation_metric(linalg::Backend& be, const float* x, int n, i
   MR_ASSERT(n > 0);
   std::vector<float> scaled;
   x = in_range(x, std::size_t(n) * d, scaled);
-  ActivationMetric a{d, std::vector<float>(std::size_t(d) * d), {}, {}, 0};
+  ActivationMetric a{d, std::vector<float>(std::size_t(d) * d), {}, {}, 0, false};
   std::vector<float> xc;
   if (centred) {  // x - mean, so a large common component does not pull every row onto it
     xc = centred_rows(x, n, d);
@@ -97,8 +98,9 @@ ActivationMetric activation_metric(linalg::Backend& be, const float* x, int n, i
     }
   }
   for (std::size_t i = 0; i < c.size(); ++i) a.c[i] = static_cast<float>(c[i]);
-  a.factor = cholesky_factor(be, c, a.c, d);
+  a.factor = cholesky_factor(be, c, a.c, d, a.lower);
   a.factor_exponent = linalg::range_exponent(a.factor.data(), a.factor.size());
+  if (a.lower) return a;  // products with F and F^T are triangular ones on F
   a.factor_t.resize(a.factor.size());
   for (int i = 0; i < d; ++i)
     for (int j = 0; j < d; ++j)
@@ -138,14 +140,21 @@ std::vector<float> c_rows(linalg::Backend& be, const ActivationMetric& act,
   return rows_times(be, rows, n, act.d, act.c);
 }
 
+// With the Cholesky factor both are triangular products on F alone (half the reads).
 std::vector<float> factor_t_rows(linalg::Backend& be, const ActivationMetric& act,
                                  const std::vector<float>& rows, int n) {
-  return rows_times(be, rows, n, act.d, act.factor);
+  if (!act.lower) return rows_times(be, rows, n, act.d, act.factor);
+  std::vector<float> out = rows;
+  be.trmm_lower_right(linalg::Trans::kNo, n, act.d, act.factor.data(), act.d, out.data(), act.d);
+  return out;
 }
 
 std::vector<float> factor_rows(linalg::Backend& be, const ActivationMetric& act,
                                const std::vector<float>& rows, int n) {
-  return rows_times(be, rows, n, act.d, act.factor_t);
+  if (!act.lower) return rows_times(be, rows, n, act.d, act.factor_t);
+  std::vector<float> out = rows;
+  be.trmm_lower_right(linalg::Trans::kYes, n, act.d, act.factor.data(), act.d, out.data(), act.d);
+  return out;
 }
 
 }  // namespace moerecal::recal

@@ -20,9 +20,12 @@ struct ActivationMetric {
   int d = 0;
   std::vector<float> c;         // [d, d]
   std::vector<float> factor;    // [d, d], C = F F^T (lower triangular L, or C^1/2)
-  std::vector<float> factor_t;  // [d, d], F^T
+  std::vector<float> factor_t;  // [d, d], F^T; empty for the Cholesky factor (lower)
   int factor_exponent = 0;      // linalg::range_exponent of the factor
-  linalg::Metric metric() const { return {factor.data(), factor_t.data(), factor_exponent}; }
+  bool lower = false;           // the factor is the Cholesky factor (else C^1/2)
+  linalg::Metric metric() const {
+    return {factor.data(), lower ? nullptr : factor_t.data(), factor_exponent, lower};
+  }
 };
 
 // x: [n, d] router inputs. c and factor are exact up to a power-of-two scale (x is scaled first

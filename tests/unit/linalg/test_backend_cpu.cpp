@@ -122,6 +122,50 @@ TEST_SUITE("linalg") {
     }
   }
 
+  // B <- B op(L) for a lower-triangular L: the CPU backend's trmv (one row) and trmm, and the base
+  // version's gemm, against a double loop over the lower triangle; padded leading dimensions
+  // whose padding (and L's upper triangle, for the triangular products) hold values never read.
+  TEST_CASE("trmm_lower_right: one row and several, both transposes, against a double loop") {
+    auto be = make_backend();
+    const int n = 37, pad = 2;
+    for (const int m : {1, 5}) {
+      for (const Trans t : {Trans::kNo, Trans::kYes}) {
+        for (const bool base : {false, true}) {
+          CAPTURE(m);
+          CAPTURE(int(t));
+          CAPTURE(base);
+          const int ldl = n + pad, ldb = n + pad;
+          std::vector<float> l = randn(std::size_t(n) * ldl, 5);
+          for (int i = 0; i < n; ++i)
+            for (int j = i + 1; j < ldl; ++j)
+              l[std::size_t(i) * ldl + j] = j < n && base ? 0.0f : 1e30f;  // never read
+          const std::vector<float> b0 = randn(std::size_t(m) * ldb, 6);
+          std::vector<float> b = b0;
+          if (base) {
+            be->Backend::trmm_lower_right(t, m, n, l.data(), ldl, b.data(), ldb);
+          } else {
+            be->trmm_lower_right(t, m, n, l.data(), ldl, b.data(), ldb);
+          }
+          double worst = 0;
+          for (int r = 0; r < m; ++r) {
+            for (int j = 0; j < n; ++j) {
+              double want = 0;  // sum_k b[r][k] op(L)[k][j], L[i][k] = 0 for k > i
+              for (int k = 0; k < n; ++k) {
+                const int i = t == Trans::kNo ? k : j, c = t == Trans::kNo ? j : k;
+                if (c <= i)
+                  want += double{b0[std::size_t(r) * ldb + k]} * l[std::size_t(i) * ldl + c];
+              }
+              worst = std::max(worst, std::abs(want - b[std::size_t(r) * ldb + j]));
+            }
+            for (int j = n; j < ldb; ++j)
+              CHECK(b[std::size_t(r) * ldb + j] == b0[std::size_t(r) * ldb + j]);
+          }
+          CHECK(worst < 1e-4);
+        }
+      }
+    }
+  }
+
   TEST_CASE("cholesky: hand-computed 3x3, L L^T = A on a random 8x8, false when not definite") {
     auto be = make_backend();
     double a[9] = {4, 2, 2, 2, 5, 3, 2, 3, 6};  // L = [[2,0,0],[1,2,0],[1,1,2]]

@@ -77,15 +77,27 @@ TEST_SUITE("linalg") {
         ls[i] = std::ldexp(l[i], scale);
         lts[i] = std::ldexp(lt[i], scale);
       }
-      const Metric metric{ls.data(), lts.data(), range_exponent(ls.data(), ls.size())};
-      CHECK(metric.exponent == (scale == 0 ? 0 : 72));
-      const PrincipalResult got =
-          principal_direction(*be, {{a.data(), m, n, false}}, nullptr, {}, &metric);
-      double dot = 0;
-      for (int j = 0; j < n; ++j) dot += got.v[j] * vt[j];
-      CHECK(std::abs(dot) >= 1 - 1e-6);
-      CHECK(std::isfinite(got.sigma));
-      CHECK(got.sigma == doctest::Approx(std::ldexp(sv[0], scale)).epsilon(1e-5));
+      // As a full matrix with its transpose, and as a triangular one alone (M^T never read), in
+      // the block solver and in the Krylov solver (block 1, one column per product).
+      for (const bool lower : {false, true}) {
+        for (const int block : {8, 1}) {
+          CAPTURE(lower);
+          CAPTURE(block);
+          const Metric metric{ls.data(), lower ? nullptr : lts.data(),
+                              range_exponent(ls.data(), ls.size()), lower};
+          CHECK(metric.exponent == (scale == 0 ? 0 : 72));
+          PrincipalOptions opt;
+          opt.block = block;
+          opt.tol = 1e-9;
+          const PrincipalResult got =
+              principal_direction(*be, {{a.data(), m, n, false}}, nullptr, opt, &metric);
+          double dot = 0;
+          for (int j = 0; j < n; ++j) dot += got.v[j] * vt[j];
+          CHECK(std::abs(dot) >= 1 - 1e-6);
+          CHECK(std::isfinite(got.sigma));
+          CHECK(got.sigma == doctest::Approx(std::ldexp(sv[0], scale)).epsilon(1e-5));
+        }
+      }
     }
   }
 }
