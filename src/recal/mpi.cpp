@@ -83,18 +83,13 @@ linalg::PrincipalResult expert_direction(linalg::Backend& be, const Blocks& bloc
   return linalg::principal_direction(be, blocks, ref, opt, &metric);
 }
 
-// F^T C r_e for every row (the direction solves' sign references).
-std::vector<float> direction_refs(linalg::Backend& be, const ActivationMetric& act,
-                                  const std::vector<float>& cr, int n) {
-  return factor_t_rows(be, act, cr, n);
-}
-
 // u_e -> v_e = F u_e, normalised, for every expert at once.
 void directions_from_factor(linalg::Backend& be, const ActivationMetric& act,
                             std::vector<linalg::PrincipalResult>& dirs) {
   const int n = static_cast<int>(dirs.size()), d = act.d;
   std::vector<float> u(std::size_t(n) * d);
-  for (int e = 0; e < n; ++e) std::copy(dirs[e].v.begin(), dirs[e].v.end(), u.begin() + e * d);
+  for (int e = 0; e < n; ++e)
+    std::copy(dirs[e].v.begin(), dirs[e].v.end(), u.begin() + std::ptrdiff_t(e) * d);
   const std::vector<float> v = factor_rows(be, act, u, n);
   for (int e = 0; e < n; ++e) {
     const double nv = norm(v.data() + std::size_t(e) * d, d);
@@ -135,8 +130,9 @@ void sphere_layer(linalg::Backend& be, const RouterLayer& router, const OperandS
   const int n = router.n_experts, d = router.hidden;
   const bool dirs = opt.needs_directions(), converge = opt.steps == kConverge;
   const std::vector<float> cr = act ? c_rows(be, *act, router.rows, n) : std::vector<float>{};
+  // F^T C r_e: the direction solves' sign references
   const std::vector<float> refs =
-      act && dirs ? direction_refs(be, *act, cr, n) : std::vector<float>{};
+      act && dirs ? factor_t_rows(be, *act, cr, n) : std::vector<float>{};
   std::vector<double> images(act && opt.steps > 0 ? std::size_t(n) * d : 0);
   res.dirs.resize(n);
   be.parallel_for(n, [&](int e, linalg::Backend& wbe) {
@@ -209,7 +205,7 @@ std::vector<linalg::PrincipalResult> operator_directions(linalg::Backend& be,
                                                          const ActivationMetric* act) {
   if (act == nullptr) return analysis::principal_directions(be, router.rows, ops, opt);
   const int n = router.n_experts, d = router.hidden;
-  const std::vector<float> refs = direction_refs(be, *act, c_rows(be, *act, router.rows, n), n);
+  const std::vector<float> refs = factor_t_rows(be, *act, c_rows(be, *act, router.rows, n), n);
   std::vector<linalg::PrincipalResult> dirs(n);
   be.parallel_for(n, [&](int e, linalg::Backend& wbe) {
     ops.with(e, [&](const Blocks& blocks) {
