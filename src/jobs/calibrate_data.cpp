@@ -2,6 +2,7 @@
 // KL budget's search), and the effect measured on the calibration tokens.
 #include "recal/calibrate_data.hpp"
 
+#include "core/error.hpp"
 #include "jobs/calibrate_steps.hpp"
 #include "jobs/data.hpp"
 #include "jobs/progress.hpp"
@@ -15,8 +16,10 @@ nlohmann::json point_json(const recal::TrialPoint& p) {
       {"strategy", p.strategy}, {"t", p.t}, {"kl_mean", p.kl_mean}, {"maxvio_mean", p.maxvio_mean}};
 }
 
-// Plain steps' strengths (no KL budget).
+// Plain steps' strengths (no KL budget). alpha > 0 (the request checks it), so the calibration
+// pass that propagates them is never the inherited model's: its forward is the candidate's.
 recal::Strengths steps_strengths(const CalibrateRequest& r) {
+  MR_ASSERT(r.alpha > 0);
   return {r.alpha, 0, r.refit_bias ? 1.0 : 0.0};
 }
 
@@ -34,11 +37,10 @@ recal::DataOptions data_options(const CalibrateRequest& r, const Context& ctx) {
   return o;
 }
 
-// The target pass' own forward: the plain steps' candidate when it propagated them.
+// The calibration pass' own forward: with plain steps, the candidate's (steps_strengths).
 struct TargetForward {
   recal::LoadLog loads;
   std::vector<float> hidden;
-  bool is_candidate = false;
 };
 
 // The strengths the run uses and what they do on the calibration tokens (`selection`).
@@ -49,9 +51,7 @@ recal::Strengths choose(const CalibrateRequest& r, linalg::Backend& be, recal::T
   selection = {{"maxvio_mean_inherited", base.maxvio_mean}};
   if (r.kl_budget < 0) {
     const recal::Strengths s = steps_strengths(r);
-    result = pass.is_candidate
-                 ? runner.measured(pass.hidden, pass.loads)
-                 : runner.run(recal::candidate_routers(be, targets, s, r.mpi.retraction));
+    result = runner.measured(pass.hidden, pass.loads);
     selection.update({{"mode", "steps"},
                       {"strengths", recal::to_json(s)},
                       {"kl_mean", result.kl_mean},
@@ -93,19 +93,19 @@ recal::TrialRunner calibration_pass(const model::MoeModel& m, const std::vector<
                                     const recal::DataOptions& opt, const Data& d,
                                     linalg::Backend& be, std::vector<recal::LayerTargets>& targets,
                                     TargetForward& pass) {
-  pass.is_candidate = !opt.propagates_inherited();
+  const bool candidate = !opt.propagates_inherited();
   recal::LoadLog inherited_loads(m.spec);
   std::vector<float> inherited_hidden;
   {
     Progress progress("calibrate", d.tokens.tokens);
     recal::PassOutputs out{&pass.loads, &pass.hidden};
-    if (pass.is_candidate) {
+    if (candidate) {
       out.inherited_loads = &inherited_loads;
       out.inherited_hidden = &inherited_hidden;
     }
     targets = recal::data_targets(m, d.windows, layers, opt, be, std::ref(progress), out);
   }
-  if (!pass.is_candidate) {
+  if (!candidate) {
     inherited_hidden = std::move(pass.hidden);
     inherited_loads = pass.loads;
   }
@@ -136,7 +136,7 @@ std::vector<recal::LayerOutcome> calibrate_with_data(const CalibrateRequest& r,
   calibration = calibration_json(r.data, d);
   const recal::DataOptions opt = data_options(r, ctx);
   std::vector<recal::LayerTargets> targets;
-  TargetForward pass{recal::LoadLog(m.spec), {}, false};
+  TargetForward pass{recal::LoadLog(m.spec), {}};
   recal::TrialRunner runner = calibration_pass(m, layers, opt, d, be, targets, pass);
   recal::TrialResult result;
   Progress progress("KL budget", 0);

@@ -21,10 +21,8 @@ void GramOperator::apply(double* in, int ldi, int k, double* out, int ldo) {
     }
   }
   const float* x = xt_.data();
-  if (metric_.m && metric_.lower) {
-    std::copy_n(xt_.begin(), std::size_t(k) * d_, mt_.begin());
-    be_.trmm_lower_right(Trans::kYes, k, d_, metric_.m, d_, mt_.data(), d_);
-    x = mt_.data();
+  if (metric_.m && metric_.lower) {  // in place: `in` already holds what xt_ held
+    be_.trmm_lower_right(Trans::kYes, k, d_, metric_.m, d_, xt_.data(), d_);  // (M X)^T
   } else if (metric_.m) {
     be_.gemm(Trans::kNo, Trans::kNo, k, d_, d_, 1.0f, xt_.data(), d_, metric_.m_t, d_, 0.0f,
              mt_.data(), d_);  // (M X)^T = X^T M^T

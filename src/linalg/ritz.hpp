@@ -33,7 +33,7 @@ class GramOperator {
         d_(blocks[0].cols),
         xt_(std::size_t(d_) * k_max),
         zt_(xt_.size()) {
-    if (metric_.m) mt_.resize(xt_.size());
+    if (metric_.m && !metric_.lower) mt_.resize(xt_.size());  // triangular products run in place
   }
 
   // Z = A X for k columns of a row-major double array (leading dimensions ldi, ldo); `in` is

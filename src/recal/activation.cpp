@@ -140,20 +140,13 @@ std::vector<float> c_rows(linalg::Backend& be, const ActivationMetric& act,
   return rows_times(be, rows, n, act.d, act.c);
 }
 
-// With the Cholesky factor both are triangular products on F alone (half the reads).
-std::vector<float> factor_t_rows(linalg::Backend& be, const ActivationMetric& act,
-                                 const std::vector<float>& rows, int n) {
-  if (!act.lower) return rows_times(be, rows, n, act.d, act.factor);
+// out_e = rows_e op(F); with the Cholesky factor a triangular product on F alone (half the reads).
+std::vector<float> times_factor(linalg::Backend& be, const ActivationMetric& act,
+                                const std::vector<float>& rows, int n, linalg::Trans t) {
+  if (!act.lower)
+    return rows_times(be, rows, n, act.d, t == linalg::Trans::kNo ? act.factor : act.factor_t);
   std::vector<float> out = rows;
-  be.trmm_lower_right(linalg::Trans::kNo, n, act.d, act.factor.data(), act.d, out.data(), act.d);
-  return out;
-}
-
-std::vector<float> factor_rows(linalg::Backend& be, const ActivationMetric& act,
-                               const std::vector<float>& rows, int n) {
-  if (!act.lower) return rows_times(be, rows, n, act.d, act.factor_t);
-  std::vector<float> out = rows;
-  be.trmm_lower_right(linalg::Trans::kYes, n, act.d, act.factor.data(), act.d, out.data(), act.d);
+  be.trmm_lower_right(t, n, act.d, act.factor.data(), act.d, out.data(), act.d);
   return out;
 }
 

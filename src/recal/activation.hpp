@@ -42,12 +42,11 @@ void times_c(linalg::Backend& be, const ActivationMetric& act, std::vector<doubl
 // C r_e for every row r_e: the sign rule's reference.
 std::vector<float> c_rows(linalg::Backend& be, const ActivationMetric& act,
                           const std::vector<float>& rows, int n);
-// F^T c_e for every row c_e (F the factor), and F u_e: the direction solve's sign reference and
-// the direction v_e = F u_e from the eigenvector u_e of F^T W^T W F.
-std::vector<float> factor_t_rows(linalg::Backend& be, const ActivationMetric& act,
-                                 const std::vector<float>& rows, int n);
-std::vector<float> factor_rows(linalg::Backend& be, const ActivationMetric& act,
-                               const std::vector<float>& rows, int n);
+// rows_e op(F) for every row (F the factor): with kNo (F^T c_e)^T, the direction solve's sign
+// reference; with kYes (F u_e)^T, the direction v_e = F u_e from the eigenvector u_e of
+// F^T W^T W F.
+std::vector<float> times_factor(linalg::Backend& be, const ActivationMetric& act,
+                                const std::vector<float>& rows, int n, linalg::Trans t);
 
 // The mean of the rows of x [n, d], and x with it removed.
 std::vector<float> mean_row(const float* x, int n, int d);

@@ -90,7 +90,7 @@ void directions_from_factor(linalg::Backend& be, const ActivationMetric& act,
   std::vector<float> u(std::size_t(n) * d);
   for (int e = 0; e < n; ++e)
     std::copy(dirs[e].v.begin(), dirs[e].v.end(), u.begin() + std::ptrdiff_t(e) * d);
-  const std::vector<float> v = factor_rows(be, act, u, n);
+  const std::vector<float> v = times_factor(be, act, u, n, linalg::Trans::kYes);
   for (int e = 0; e < n; ++e) {
     const double nv = norm(v.data() + std::size_t(e) * d, d);
     for (int i = 0; i < d; ++i) dirs[e].v[i] = static_cast<float>(v[std::size_t(e) * d + i] / nv);
@@ -132,7 +132,7 @@ void sphere_layer(linalg::Backend& be, const RouterLayer& router, const OperandS
   const std::vector<float> cr = act ? c_rows(be, *act, router.rows, n) : std::vector<float>{};
   // F^T C r_e: the direction solves' sign references
   const std::vector<float> refs =
-      act && dirs ? factor_t_rows(be, *act, cr, n) : std::vector<float>{};
+      act && dirs ? times_factor(be, *act, cr, n, linalg::Trans::kNo) : std::vector<float>{};
   std::vector<double> images(act && opt.steps > 0 ? std::size_t(n) * d : 0);
   res.dirs.resize(n);
   be.parallel_for(n, [&](int e, linalg::Backend& wbe) {
@@ -205,7 +205,8 @@ std::vector<linalg::PrincipalResult> operator_directions(linalg::Backend& be,
                                                          const ActivationMetric* act) {
   if (act == nullptr) return analysis::principal_directions(be, router.rows, ops, opt);
   const int n = router.n_experts, d = router.hidden;
-  const std::vector<float> refs = factor_t_rows(be, *act, c_rows(be, *act, router.rows, n), n);
+  const std::vector<float> refs =
+      times_factor(be, *act, c_rows(be, *act, router.rows, n), n, linalg::Trans::kNo);
   std::vector<linalg::PrincipalResult> dirs(n);
   be.parallel_for(n, [&](int e, linalg::Backend& wbe) {
     ops.with(e, [&](const Blocks& blocks) {
