@@ -48,7 +48,9 @@ class Backend {
   // B[m, n] <- B op(L) in place, for a lower-triangular n x n row-major L whose strict upper
   // triangle is zero: the products with a Cholesky factor, where a triangular product reads half
   // the matrix and does half the flops of gemm. This version runs gemm on a copy of B (reading
-  // the zeros); a backend may use its triangular product (the CPU one: trmv for one row).
+  // the zeros); a backend may use its triangular product (the CPU one: for up to kTriMaxRows
+  // rows a kernel that reads each row of L once for all of them and sums each row of B in an
+  // order of its own, so a row's bits do not depend on the rows beside it; trmm past that).
   virtual void trmm_lower_right(Trans t, int m, int n, const float* l, int ldl, float* b, int ldb);
   // Symmetric eigendecomposition of the n x n row-major matrix `a` (overwritten by the
   // eigenvectors, one per column); eigenvalues ascending into w[n]. Throws BackendError.

@@ -22,6 +22,7 @@
 #include "core/error.hpp"
 #include "linalg/backend.hpp"
 #include "linalg/gram_kernel.hpp"
+#include "linalg/tri_kernel.hpp"
 
 extern "C" {
 void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
@@ -105,9 +106,12 @@ class CpuBackend final : public Backend {
   void trmm_lower_right(Trans t, int m, int n, const float* l, int ldl, float* b,
                         int ldb) override {
     if (m <= 0 || n <= 0) return;
-    if (m == 1) {
-      cblas_strmv(CblasRowMajor, CblasLower, t == Trans::kYes ? CblasNoTrans : CblasTrans,
-                  CblasNonUnit, n, l, ldl, b, 1);
+    if (m <= kTriMaxRows) {  // a few rows: each row's bits do not depend on how many run together
+      if (trmm_rows(t == Trans::kYes, m, n, l, ldl, b, ldb)) return;
+      for (int r = 0; r < m; ++r) {
+        cblas_strmv(CblasRowMajor, CblasLower, t == Trans::kYes ? CblasNoTrans : CblasTrans,
+                    CblasNonUnit, n, l, ldl, b + std::size_t(r) * ldb, 1);
+      }
       return;
     }
     cblas_strmm(CblasRowMajor, CblasRight, CblasLower, cblas_trans(t), CblasNonUnit, m, n, 1.0f, l,

@@ -1,22 +1,13 @@
 #include "linalg/gram_kernel.hpp"
 
-#include <immintrin.h>
-
 #include <cstddef>
 
-// GCC 12 warns inside its own _mm512_reduce_add_ps (an _mm256_undefined_pd operand it ignores).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+#include "linalg/avx512.hpp"
 
 namespace moerecal::linalg {
 namespace {
 
-// Lanes [j, j + 16) of a row of length d, the tail masked.
-__attribute__((target("avx512f"))) inline __mmask16 lanes(int j, int d) {
-  return d - j >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << (d - j)) - 1);
-}
+using avx512::lanes;
 
 // R consecutive rows of W (row-major, length d): y = W_rows X, then Z += W_rows^T y. Z is read and
 // written once per R rows; R independent accumulators per column hide the FMA latency.
@@ -94,30 +85,25 @@ __attribute__((target("avx512f"))) void rows_f64(const float* a, int rows, int c
   for (int i = 0; i < rows; ++i) y[i] = dot_f64(a + std::size_t(i) * lda, x, cols);
 }
 
-bool have_avx512() {
-  static const bool yes = __builtin_cpu_supports("avx512f");
-  return yes;
-}
-
 using Kernel = void (*)(const float*, int, int, const float*, float*);
 constexpr Kernel kKernels[kGramMaxColumns] = {fused<1>, fused<2>, fused<3>, fused<4>};
 
 }  // namespace
 
 bool gram_fused(const float* w, int rows, int d, int k, const float* xt, float* zt) {
-  if (!have_avx512() || k < 1 || k > kGramMaxColumns) return false;
+  if (!avx512::available() || k < 1 || k > kGramMaxColumns) return false;
   kKernels[k - 1](w, rows, d, xt, zt);
   return true;
 }
 
 bool gram_fused_f64(const float* w, int rows, int d, const double* x, double* z) {
-  if (!have_avx512()) return false;
+  if (!avx512::available()) return false;
   gram_f64(w, rows, d, x, z);
   return true;
 }
 
 bool dot_rows_f64(const float* a, int rows, int cols, int lda, const double* x, double* y) {
-  if (!have_avx512()) return false;
+  if (!avx512::available()) return false;
   rows_f64(a, rows, cols, lda, x, y);
   return true;
 }

@@ -1,13 +1,16 @@
 // The OpenBLAS backend against naive loops and hand-computed eigenpairs.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
+#include <utility>
 
 #include "../lapack_oracle.hpp"
 #include "core/error.hpp"
 #include "linalg/backend.hpp"
+#include "linalg/tri_kernel.hpp"
 
 using namespace moerecal::linalg;
 using moerecal::test::randn;
@@ -122,16 +125,19 @@ TEST_SUITE("linalg") {
     }
   }
 
-  // B <- B op(L) for a lower-triangular L: the CPU backend's trmv (one row) and trmm, and the base
-  // version's gemm, against a double loop over the lower triangle; padded leading dimensions
-  // whose padding (and L's upper triangle, for the triangular products) hold values never read.
+  // B <- B op(L) for a lower-triangular L: the CPU backend's few-row kernel (up to kTriMaxRows
+  // rows), its trmm past that, and the base version's gemm, against a double loop over the lower
+  // triangle; padded leading dimensions whose padding (and L's upper triangle, for the triangular
+  // products) hold values never read. n 37 and 100: rows of one to seven 16-lane chunks, with
+  // tails, in blocks of 1, 2 and 4 rows.
   TEST_CASE("trmm_lower_right: one row and several, both transposes, against a double loop") {
     auto be = make_backend();
-    const int n = 37, pad = 2;
-    for (const int m : {1, 5}) {
+    const int pad = 2;
+    for (const auto& [m, n] : {std::pair{1, 37}, {5, 37}, {8, 100}, {3, 100}, {12, 37}}) {
       for (const Trans t : {Trans::kNo, Trans::kYes}) {
         for (const bool base : {false, true}) {
           CAPTURE(m);
+          CAPTURE(n);
           CAPTURE(int(t));
           CAPTURE(base);
           const int ldl = n + pad, ldb = n + pad;
@@ -162,6 +168,29 @@ TEST_SUITE("linalg") {
           }
           CHECK(worst < 1e-4);
         }
+      }
+    }
+  }
+
+  // The few-row product's promise: a row's bits do not depend on the rows beside it, so the
+  // direction solves give the same figures whether their experts run alone or side by side.
+  TEST_CASE("trmm_lower_right: up to kTriMaxRows rows, each row equal to that row alone") {
+    auto be = make_backend();
+    const int n = 103;  // blocks of 3 and 4 rows with a remainder, 16-lane chunks with a tail
+    std::vector<float> l = randn(std::size_t(n) * n, 7);
+    for (int i = 0; i < n; ++i)
+      for (int j = i + 1; j < n; ++j) l[std::size_t(i) * n + j] = 0.0f;
+    const std::vector<float> b0 = randn(std::size_t(kTriMaxRows) * n, 8);
+    for (const Trans t : {Trans::kNo, Trans::kYes}) {
+      std::vector<float> alone = b0;
+      for (int r = 0; r < kTriMaxRows; ++r)
+        be->trmm_lower_right(t, 1, n, l.data(), n, alone.data() + std::size_t(r) * n, n);
+      for (int m = 2; m <= kTriMaxRows; ++m) {
+        CAPTURE(int(t));
+        CAPTURE(m);
+        std::vector<float> b(b0.begin(), b0.begin() + std::ptrdiff_t(m) * n);
+        be->trmm_lower_right(t, m, n, l.data(), n, b.data(), n);
+        CHECK(std::equal(b.begin(), b.end(), alone.begin()));
       }
     }
   }
