@@ -22,6 +22,12 @@ std::optional<ExpertMatrix> parse_expert_matrix(std::string_view s) {
 
 std::string_view expert_matrix_name(ExpertMatrix m) { return kNames[static_cast<int>(m)]; }
 
+void OperandSource::with_group(int first, int count,
+                               const std::function<void(const std::vector<Blocks>&)>& fn) const {
+  MR_ASSERT(count == 1);
+  with(first, [&](const Blocks& blocks) { fn({blocks}); });
+}
+
 ModelOperands::ModelOperands(const model::MoeModel& m, int layer, ExpertMatrix which)
     : m_(m), tensors_(model::layer_tensors(m.spec, layer)), which_(which) {}
 

@@ -30,6 +30,12 @@ class OperandSource {
   virtual ~OperandSource() = default;
   virtual int size() const = 0;
   virtual void with(int expert, const std::function<void(const Blocks&)>& fn) const = 0;
+  // How many experts with_group() hands out at once per worker (1: one at a time).
+  virtual int group_limit() const { return 1; }
+  // fn(the blocks of experts [first, first + count)), valid during the call; count <=
+  // group_limit(). Concurrent calls for disjoint ranges are safe.
+  virtual void with_group(int first, int count,
+                          const std::function<void(const std::vector<Blocks>&)>& fn) const;
 };
 
 // Streams each expert of MoE layer `layer` from the checkpoint, widened into a buffer of the
@@ -53,6 +59,11 @@ class BlockOperands final : public OperandSource {
   int size() const override { return static_cast<int>(blocks_.size()); }
   void with(int expert, const std::function<void(const Blocks&)>& fn) const override {
     fn(blocks_[expert]);
+  }
+  int group_limit() const override { return size(); }
+  void with_group(int first, int count,
+                  const std::function<void(const std::vector<Blocks>&)>& fn) const override {
+    fn(std::vector<Blocks>(blocks_.begin() + first, blocks_.begin() + first + count));
   }
 
  private:

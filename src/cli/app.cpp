@@ -21,7 +21,8 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
   app.add_option("--expert-memory", g.expert_memory_mib,
                  "MiB of f32 routed experts of one layer kept in memory where a pass reads them "
                  "more than once (eval, calibrate --data); a layer that needs more, and every "
-                 "single-read pass, streams them, one expert per worker at a time")
+                 "single-read pass, streams them, one expert per worker at a time (up to 4 "
+                 "within this budget for calibrate's direction solves)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_flag("-q,--quiet", g.quiet, "Only errors on stderr; the exit code is unchanged");

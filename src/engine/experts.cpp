@@ -1,5 +1,8 @@
 #include "engine/experts.hpp"
 
+#include <algorithm>
+
+#include "core/error.hpp"
 #include "model/weights.hpp"
 
 namespace moerecal::engine {
@@ -29,6 +32,7 @@ void ExpertBank::load(const model::MoeModel& m, linalg::Backend& be, const model
                       std::size_t budget_bytes) {
   m_ = &m;
   t_ = &t;
+  budget_ = budget_bytes;
   const auto& experts = t.moe.experts;
   const std::size_t need = experts.empty() ? 0 : experts.size() * mlp_f32_bytes(experts[0]);
   resident_ = need <= budget_bytes;
@@ -51,6 +55,32 @@ void ExpertBank::with(int e, const std::function<void(const Mlp&)>& fn) const {
   thread_local Mlp buffer;  // one streamed expert per thread, refilled expert after expert
   load_mlp(*m_, t_->moe.experts[e], buffer);
   fn(buffer);
+}
+
+int ExpertBank::group_limit() const {
+  if (resident_) return size();
+  const std::size_t one = size() > 0 ? mlp_f32_bytes(t_->moe.experts[0]) : 0;
+  const std::size_t workers = std::max(1, linalg::worker_threads());
+  return one == 0 ? 1
+                  : static_cast<int>(std::clamp<std::size_t>(budget_ / (workers * one), 1, size()));
+}
+
+void ExpertBank::with_group(int first, int count,
+                            const std::function<void(const std::vector<const Mlp*>&)>& fn) const {
+  MR_ASSERT(count >= 1 && count <= group_limit() && first >= 0 && first + count <= size());
+  std::vector<const Mlp*> group(count);
+  if (resident_) {
+    for (int i = 0; i < count; ++i) group[i] = &experts_[first + i];
+    return fn(group);
+  }
+  thread_local std::vector<Mlp>
+      buffers;  // this thread's streamed group, refilled group after group
+  if (buffers.size() < std::size_t(count)) buffers.resize(count);
+  for (int i = 0; i < count; ++i) {
+    load_mlp(*m_, t_->moe.experts[first + i], buffers[i]);
+    group[i] = &buffers[i];
+  }
+  fn(group);
 }
 
 void ExpertBank::check(int e) const {

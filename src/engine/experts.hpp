@@ -1,7 +1,8 @@
 // The routed experts of one layer (DESIGN.md §5, memory): all widened to f32 and kept (resident)
 // when they fit the memory budget, as for models up to Mixtral size; otherwise streamed: each
 // expert is read through the typed weight access into a buffer of the thread that runs it, so at
-// most one expert per worker is widened at a time (DeepSeek-V3: 45 GB of f32 experts per layer).
+// most one expert per worker is widened at a time (DeepSeek-V3: 45 GB of f32 experts per layer),
+// or a group of them per worker within the same budget (with_group: the direction solves).
 #pragma once
 
 #include <cstddef>
@@ -40,6 +41,13 @@ class ExpertBank {
   bool resident() const { return resident_; }
   // fn(expert e's weights, valid during the call); concurrent calls for distinct e are safe.
   void with(int e, const std::function<void(const Mlp&)>& fn) const;
+  // How many experts with_group() widens at once per worker: all of them when resident, else as
+  // many as fit the budget on every worker at once (at least 1).
+  int group_limit() const;
+  // fn(experts [first, first + count)'s weights, valid during the call), count <= group_limit();
+  // concurrent calls for disjoint ranges are safe.
+  void with_group(int first, int count,
+                  const std::function<void(const std::vector<const Mlp*>&)>& fn) const;
   // Reads a streamed expert without running it (FormatError on a non-finite weight), so that a pass
   // routing no token to it checks its weights as loading a resident layer does.
   void check(int e) const;
@@ -49,6 +57,7 @@ class ExpertBank {
   const model::LayerTensors* t_ = nullptr;
   std::vector<Mlp> experts_;
   bool resident_ = true;
+  std::size_t budget_ = 0;
 };
 
 }  // namespace moerecal::engine

@@ -32,9 +32,9 @@ double norm(const Mat& v) {
   return std::sqrt(s);
 }
 
-// Orthonormalizes v against the basis (twice: "twice is enough"), appends it and its A-image.
-// Returns false, appending nothing, when v lies in the span of the basis (to rounding).
-bool append(Backend& be, ritz::GramOperator& op, Basis& b, Mat& v) {
+// Orthonormalizes v against the basis (twice: "twice is enough") and scales it to unit length.
+// False when v lies in the span of the basis (to rounding).
+bool orthonormalize(Backend& be, const Basis& b, Mat& v) {
   const double n0 = norm(v);
   Mat c(std::max(b.m, 1));
   for (int pass = 0; pass < 2 && b.m > 0; ++pass) {
@@ -44,9 +44,7 @@ bool append(Backend& be, ritz::GramOperator& op, Basis& b, Mat& v) {
   }
   const double n1 = norm(v);
   if (!(n1 > std::sqrt(ritz::kRankTol) * n0)) return false;
-  for (int i = 0; i < b.d; ++i) b.s[std::size_t(i) * kMaxBasis + b.m] = v[i] / n1;
-  op.apply(b.s.data() + b.m, kMaxBasis, 1, b.as.data() + b.m, kMaxBasis);
-  ++b.m;
+  for (double& x : v) x /= n1;
   return true;
 }
 
@@ -84,32 +82,80 @@ void finish(const Basis& b, PrincipalResult& res) {
   res.residual = s2 > 0 ? std::sqrt(rr) * inv / s2 : 0.0;
 }
 
+// One operator's solve: its basis, the vector waiting to join it and the previous Ritz vector.
+struct Solve {
+  Basis b;
+  Mat v, prev;
+  PrincipalResult res;
+};
+
+// The waiting vectors of `staged` (solve indices, also their operators) join their bases with
+// their A-images, from one application of A to all of them (the metric's products shared).
+void append(ritz::GramOperator& op, std::vector<Solve>& sv, const std::vector<int>& staged) {
+  const int k = static_cast<int>(staged.size()), d = sv[0].b.d;
+  Mat in(std::size_t(d) * k), out(in.size());
+  for (int c = 0; c < k; ++c)
+    for (int i = 0; i < d; ++i) in[std::size_t(i) * k + c] = sv[staged[c]].v[i];
+  op.apply(in.data(), k, k, out.data(), k, op.sets() > 1 ? staged.data() : nullptr);
+  for (int c = 0; c < k; ++c) {
+    Basis& b = sv[staged[c]].b;
+    for (int i = 0; i < d; ++i) {
+      b.s[std::size_t(i) * kMaxBasis + b.m] = in[std::size_t(i) * k + c];
+      b.as[std::size_t(i) * kMaxBasis + b.m] = out[std::size_t(i) * k + c];
+    }
+    ++b.m;
+  }
+}
+
+// The next vector of an unconverged solve: the residual of its Ritz pair, orthonormalized. False
+// when the solve stops here (converged: A x = theta x, x spans an invariant subspace).
+bool next_vector(Backend& be, Solve& s) {
+  Basis& b = s.b;
+  s.prev = b.x;
+  for (int i = 0; i < b.d; ++i) s.v[i] = b.ax[i] - b.theta * b.x[i];
+  if (b.m == kMaxBasis) restart(b);
+  ++s.res.iterations;
+  if (orthonormalize(be, b, s.v)) return true;
+  s.res.converged = true;
+  return false;
+}
+
 }  // namespace
 
-PrincipalResult krylov_direction(Backend& be, ritz::GramOperator& op, int d,
-                                 const PrincipalOptions& opt) {
-  Basis b{d, 0, Mat(std::size_t(d) * kMaxBasis), Mat(std::size_t(d) * kMaxBasis), Mat(d), Mat(d)};
-  Mat v(d), prev(d);
-  std::mt19937 g(opt.seed);
-  std::normal_distribution<double> nd;
-  for (double& x : v) x = nd(g);
-  append(be, op, b, v);
-  update(be, b);
-  PrincipalResult res;
-  while (res.iterations < opt.max_iter && !res.converged) {
-    prev = b.x;
-    for (int i = 0; i < d; ++i) v[i] = b.ax[i] - b.theta * b.x[i];
-    if (b.m == kMaxBasis) restart(b);
-    ++res.iterations;
-    if (!append(be, op, b, v)) {  // A x = theta x: span(x) is invariant, x is converged
-      res.converged = true;
-      break;
-    }
-    update(be, b);
-    res.converged = ritz::sin_between(b.x.data(), 1, prev.data(), d) <= opt.tol;
+std::vector<PrincipalResult> krylov_directions(Backend& be, ritz::GramOperator& op, int d,
+                                               const PrincipalOptions& opt) {
+  const int n = op.sets();
+  std::vector<Solve> sv(n, Solve{Basis{d, 0, Mat(std::size_t(d) * kMaxBasis),
+                                       Mat(std::size_t(d) * kMaxBasis), Mat(d), Mat(d)},
+                                 Mat(d),
+                                 Mat(d),
+                                 {}});
+  std::vector<int> staged;
+  for (int e = 0; e < n; ++e) {  // the same seeded start for every operator
+    std::mt19937 g(opt.seed);
+    std::normal_distribution<double> nd;
+    for (double& x : sv[e].v) x = nd(g);
+    if (orthonormalize(be, sv[e].b, sv[e].v)) staged.push_back(e);
   }
-  finish(b, res);
-  return res;
+  while (!staged.empty()) {
+    append(op, sv, staged);
+    std::vector<int> next;
+    for (int e : staged) {
+      Solve& s = sv[e];
+      update(be, s.b);
+      if (s.res.iterations > 0)
+        s.res.converged = ritz::sin_between(s.b.x.data(), 1, s.prev.data(), d) <= opt.tol;
+      if (!s.res.converged && s.res.iterations < opt.max_iter && next_vector(be, s))
+        next.push_back(e);
+    }
+    staged = std::move(next);
+  }
+  std::vector<PrincipalResult> out(n);
+  for (int e = 0; e < n; ++e) {
+    finish(sv[e].b, sv[e].res);
+    out[e] = std::move(sv[e].res);
+  }
+  return out;
 }
 
 }  // namespace moerecal::linalg

@@ -144,21 +144,11 @@ void finish(GramOperator& op, const Subspace& sp, PrincipalResult& res) {
   res.residual = s2 > 0 ? std::sqrt(rr / vv) / s2 : 0.0;
 }
 
-}  // namespace
-
-PrincipalResult principal_direction_unscaled(Backend& be, const std::vector<MatrixBlock>& blocks,
-                                             const float* sign_ref, const PrincipalOptions& opt,
-                                             const Metric* metric) {
-  MR_ASSERT(!blocks.empty() && blocks[0].cols > 0);
-  for (const MatrixBlock& w : blocks)
-    MR_ASSERT(w.data != nullptr && w.rows > 0 && w.cols == blocks[0].cols);
-  const int d = blocks[0].cols, b = std::clamp(opt.block, 1, std::max(1, d / 3));
+// Block LOBPCG for one operator (block b > 1).
+PrincipalResult block_direction(Backend& be, const std::vector<MatrixBlock>& blocks, int b,
+                                const PrincipalOptions& opt, const Metric* metric) {
+  const int d = blocks[0].cols;
   GramOperator op(be, blocks, metric, 2 * b);
-  if (b == 1) {
-    PrincipalResult res = krylov_direction(be, op, d, opt);
-    ritz::fix_sign(res.v, sign_ref);
-    return res;
-  }
   Subspace sp = start(be, op, d, b, opt.seed);
   PrincipalResult res;
   std::vector<double> prev(d);
@@ -169,8 +159,38 @@ PrincipalResult principal_direction_unscaled(Backend& be, const std::vector<Matr
     res.converged = ritz::sin_between(sp.s.data(), sp.ld, prev.data(), d) <= opt.tol;
   }
   finish(op, sp, res);
-  ritz::fix_sign(res.v, sign_ref);
   return res;
+}
+
+}  // namespace
+
+std::vector<PrincipalResult> principal_direction_batch_unscaled(
+    Backend& be, const std::vector<const std::vector<MatrixBlock>*>& sets,
+    const std::vector<const float*>& sign_refs, const PrincipalOptions& opt, const Metric* metric) {
+  MR_ASSERT(!sets.empty() && sign_refs.size() == sets.size());
+  const int d = sets[0]->empty() ? 0 : (*sets[0])[0].cols;
+  MR_ASSERT(d > 0);
+  for (const std::vector<MatrixBlock>* blocks : sets) {
+    MR_ASSERT(!blocks->empty());
+    for (const MatrixBlock& w : *blocks) MR_ASSERT(w.data != nullptr && w.rows > 0 && w.cols == d);
+  }
+  const int b = std::clamp(opt.block, 1, std::max(1, d / 3));
+  std::vector<PrincipalResult> out;
+  if (b == 1) {  // side by side: the metric's products serve every operator at once
+    GramOperator op(be, sets, metric, std::max<int>(2, static_cast<int>(sets.size())));
+    out = krylov_directions(be, op, d, opt);
+  } else {
+    for (const std::vector<MatrixBlock>* blocks : sets)
+      out.push_back(block_direction(be, *blocks, b, opt, metric));
+  }
+  for (std::size_t i = 0; i < out.size(); ++i) ritz::fix_sign(out[i].v, sign_refs[i]);
+  return out;
+}
+
+PrincipalResult principal_direction_unscaled(Backend& be, const std::vector<MatrixBlock>& blocks,
+                                             const float* sign_ref, const PrincipalOptions& opt,
+                                             const Metric* metric) {
+  return principal_direction_batch_unscaled(be, {&blocks}, {sign_ref}, opt, metric)[0];
 }
 
 }  // namespace moerecal::linalg

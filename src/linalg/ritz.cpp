@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace moerecal::linalg::ritz {
 
@@ -12,7 +13,30 @@ void dgemm(Backend& be, bool ta, bool tb, int m, int n, int k, const double* a, 
               b, ldb, beta, c, ldc);
 }
 
-void GramOperator::apply(double* in, int ldi, int k, double* out, int ldo) {
+GramOperator::GramOperator(Backend& be, std::vector<const std::vector<MatrixBlock>*> sets,
+                           const Metric* metric, int k_max)
+    : be_(be),
+      sets_(std::move(sets)),
+      metric_(metric && metric->m ? *metric : Metric{}),
+      d_((*sets_.at(0))[0].cols),
+      xt_(std::size_t(d_) * k_max),
+      zt_(xt_.size()) {
+  if (metric_.m && !metric_.lower) mt_.resize(xt_.size());  // triangular products run in place
+}
+
+const float* GramOperator::times_metric(float* rows, int k, bool first) {
+  if (metric_.m == nullptr) return rows;
+  if (metric_.lower) {  // in place
+    be_.trmm_lower_right(first ? Trans::kYes : Trans::kNo, k, d_, metric_.m, d_, rows, d_);
+    return rows;
+  }
+  // first: (M X)^T = X^T M^T; second: (M^T Z)^T = Z^T M
+  be_.gemm(Trans::kNo, Trans::kNo, k, d_, d_, 1.0f, rows, d_, first ? metric_.m_t : metric_.m, d_,
+           0.0f, mt_.data(), d_);
+  return mt_.data();
+}
+
+void GramOperator::apply(double* in, int ldi, int k, double* out, int ldo, const int* set) {
   for (int i = 0; i < d_; ++i) {
     for (int c = 0; c < k; ++c) {
       float& x = xt_[std::size_t(c) * d_ + i];
@@ -20,25 +44,14 @@ void GramOperator::apply(double* in, int ldi, int k, double* out, int ldo) {
       in[std::size_t(i) * ldi + c] = x;
     }
   }
-  const float* x = xt_.data();
-  if (metric_.m && metric_.lower) {  // in place: `in` already holds what xt_ held
-    be_.trmm_lower_right(Trans::kYes, k, d_, metric_.m, d_, xt_.data(), d_);  // (M X)^T
-  } else if (metric_.m) {
-    be_.gemm(Trans::kNo, Trans::kNo, k, d_, d_, 1.0f, xt_.data(), d_, metric_.m_t, d_, 0.0f,
-             mt_.data(), d_);  // (M X)^T = X^T M^T
-    x = mt_.data();
-  }
+  const float* x = times_metric(xt_.data(), k, true);
   std::fill(zt_.begin(), zt_.begin() + std::size_t(k) * d_, 0.0f);
-  for (const MatrixBlock& w : blocks_)
-    be_.gram_accumulate(w.data, w.rows, d_, w.transposed, k, x, zt_.data());
-  const float* z = zt_.data();
-  if (metric_.m && metric_.lower) {
-    be_.trmm_lower_right(Trans::kNo, k, d_, metric_.m, d_, zt_.data(), d_);  // Z^T M
-  } else if (metric_.m) {
-    be_.gemm(Trans::kNo, Trans::kNo, k, d_, d_, 1.0f, zt_.data(), d_, metric_.m, d_, 0.0f,
-             mt_.data(), d_);  // (M^T Z)^T = Z^T M
-    z = mt_.data();
+  for (int c = 0; c < (set ? k : 1); ++c) {  // with `set`, one column per operator
+    const std::size_t at = set ? std::size_t(c) * d_ : 0;
+    for (const MatrixBlock& w : *sets_.at(set ? set[c] : 0))
+      be_.gram_accumulate(w.data, w.rows, d_, w.transposed, set ? 1 : k, x + at, zt_.data() + at);
   }
+  const float* z = times_metric(zt_.data(), k, false);
   for (int i = 0; i < d_; ++i)
     for (int c = 0; c < k; ++c) out[std::size_t(i) * ldo + c] = z[std::size_t(c) * d_ + i];
 }

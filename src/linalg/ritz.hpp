@@ -26,23 +26,28 @@ void dgemm(Backend& be, bool ta, bool tb, int m, int n, int k, const double* a, 
 // symmetric for any M).
 class GramOperator {
  public:
+  // One operator per block set (sets[s] must outlive this), all sharing the metric; k_max: the
+  // most columns one apply() takes.
+  GramOperator(Backend& be, std::vector<const std::vector<MatrixBlock>*> sets, const Metric* metric,
+               int k_max);
   GramOperator(Backend& be, const std::vector<MatrixBlock>& blocks, const Metric* metric, int k_max)
-      : be_(be),
-        blocks_(blocks),
-        metric_(metric && metric->m ? *metric : Metric{}),
-        d_(blocks[0].cols),
-        xt_(std::size_t(d_) * k_max),
-        zt_(xt_.size()) {
-    if (metric_.m && !metric_.lower) mt_.resize(xt_.size());  // triangular products run in place
-  }
+      : GramOperator(be, std::vector<const std::vector<MatrixBlock>*>{&blocks}, metric, k_max) {}
+
+  int sets() const { return static_cast<int>(sets_.size()); }
 
   // Z = A X for k columns of a row-major double array (leading dimensions ldi, ldo); `in` is
-  // rounded to f32 in place, so it holds exactly what A saw.
-  void apply(double* in, int ldi, int k, double* out, int ldo);
+  // rounded to f32 in place, so it holds exactly what A saw. Column c goes to operator set[c]
+  // (`set`: k entries), or every column to operator 0 when `set` is null; the products with the
+  // metric take all k columns at once either way.
+  void apply(double* in, int ldi, int k, double* out, int ldo, const int* set = nullptr);
 
  private:
+  // Rows (k x d) times M^T (first) or M: in place for a triangular M, else into mt_; the rows
+  // themselves without a metric.
+  const float* times_metric(float* rows, int k, bool first);
+
   Backend& be_;
-  const std::vector<MatrixBlock>& blocks_;
+  std::vector<const std::vector<MatrixBlock>*> sets_;
   Metric metric_;
   int d_;
   std::vector<float> xt_, zt_, mt_;

@@ -53,29 +53,43 @@ ScaledBlocks scale_blocks(const std::vector<MatrixBlock>& blocks) {
   return s;
 }
 
-PrincipalResult principal_direction(Backend& be, const std::vector<MatrixBlock>& blocks,
-                                    const float* sign_ref, const PrincipalOptions& opt,
-                                    const Metric* metric) {
-  const ScaledBlocks s = scale_blocks(blocks);
+std::vector<PrincipalResult> principal_direction_batch(
+    Backend& be, const std::vector<const std::vector<MatrixBlock>*>& sets,
+    const std::vector<const float*>& sign_refs, const PrincipalOptions& opt, const Metric* metric) {
+  std::vector<ScaledBlocks> scaled(sets.size());
+  std::vector<const std::vector<MatrixBlock>*> views(sets.size());
+  for (std::size_t i = 0; i < sets.size(); ++i) {
+    scaled[i] = scale_blocks(*sets[i]);
+    views[i] = &scaled[i].blocks;
+  }
   int metric_exponent = 0;
-  std::vector<float> m_copy, m_t_copy;
-  Metric scaled;
+  std::vector<float> m_copy, m_t_copy;  // the metric scaled once for all operators
+  Metric m;
   if (metric != nullptr && metric->m != nullptr) {
-    const std::size_t n = std::size_t(blocks[0].cols) * blocks[0].cols;
-    scaled = *metric;
+    const std::size_t n = std::size_t((*sets.at(0))[0].cols) * (*sets[0])[0].cols;
+    m = *metric;
     metric_exponent = metric->exponent;
     if (metric_exponent != 0) {
       scaled_copy(metric->m, n, metric_exponent, m_copy);
       if (metric->m_t) scaled_copy(metric->m_t, n, metric_exponent, m_t_copy);
-      scaled = {m_copy.data(), metric->m_t ? m_t_copy.data() : nullptr, 0, metric->lower};
+      m = {m_copy.data(), metric->m_t ? m_t_copy.data() : nullptr, 0, metric->lower};
     }
-    metric = &scaled;
+    metric = &m;
   }
-  PrincipalResult r = principal_direction_unscaled(be, s.blocks, sign_ref, opt, metric);
+  std::vector<PrincipalResult> r =
+      principal_direction_batch_unscaled(be, views, sign_refs, opt, metric);
   // A = sum op(W)^T op(W) scales by 2^-2e, M^T A M by 2^-2m more: singular values by 2^-(e+m).
-  r.sigma = std::ldexp(r.sigma, s.exponent + metric_exponent);
-  r.sigma2 = std::ldexp(r.sigma2, s.exponent + metric_exponent);
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    r[i].sigma = std::ldexp(r[i].sigma, scaled[i].exponent + metric_exponent);
+    r[i].sigma2 = std::ldexp(r[i].sigma2, scaled[i].exponent + metric_exponent);
+  }
   return r;
+}
+
+PrincipalResult principal_direction(Backend& be, const std::vector<MatrixBlock>& blocks,
+                                    const float* sign_ref, const PrincipalOptions& opt,
+                                    const Metric* metric) {
+  return principal_direction_batch(be, {&blocks}, {sign_ref}, opt, metric)[0];
 }
 
 }  // namespace moerecal::linalg

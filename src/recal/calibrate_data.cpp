@@ -13,7 +13,7 @@ namespace {
 
 // The experts' operands over the engine's expert bank: the weights it already widened for this
 // layer (no second read of the expert tensors), or, when the layer's experts are streamed, one
-// expert at a time.
+// expert at a time (a group per worker within --expert-memory, for the direction solves).
 class BankOperands final : public analysis::OperandSource {
  public:
   BankOperands(const engine::ExpertBank& bank, analysis::ExpertMatrix which, int d)
@@ -22,6 +22,19 @@ class BankOperands final : public analysis::OperandSource {
   void with(int e, const std::function<void(const analysis::Blocks&)>& fn) const override {
     bank_.with(e, [&](const engine::Mlp& x) {
       fn(analysis::expert_blocks(which_, x.gate.data(), x.up.data(), x.down.data(), x.width, d_));
+    });
+  }
+  int group_limit() const override { return bank_.group_limit(); }
+  void with_group(
+      int first, int count,
+      const std::function<void(const std::vector<analysis::Blocks>&)>& fn) const override {
+    bank_.with_group(first, count, [&](const std::vector<const engine::Mlp*>& group) {
+      std::vector<analysis::Blocks> blocks;
+      for (const engine::Mlp* x : group) {
+        blocks.push_back(analysis::expert_blocks(which_, x->gate.data(), x->up.data(),
+                                                 x->down.data(), x->width, d_));
+      }
+      fn(blocks);
     });
   }
 

@@ -1,5 +1,6 @@
 #include "recal/mpi.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "analysis/directions.hpp"
@@ -73,14 +74,42 @@ void metric_step(linalg::Backend& be, const RouterLayer& router, const OperandSo
   }
 }
 
-// The activation operator's direction solve: u, the top eigenvector of F^T W^T W F (C = F F^T),
-// signed towards ref = F^T C r so that v = F u has v^T C r >= 0 (directions_from_factor).
-linalg::PrincipalResult expert_direction(linalg::Backend& be, const Blocks& blocks, const float* r,
-                                         const linalg::PrincipalOptions& opt,
-                                         const ActivationMetric* act, const float* ref) {
-  if (act == nullptr) return linalg::principal_direction(be, blocks, r, opt);
-  const linalg::Metric metric = act->metric();
-  return linalg::principal_direction(be, blocks, ref, opt, &metric);
+// Experts per worker task: with the activation metric's direction solves, up to kSolveGroup side
+// by side (each Krylov iteration multiplies the metric's factor once for all of them: at d 7168
+// it is 205 MB, a width-512 expert's gate_up 29 MB), as many as the source holds at once, and no
+// fewer tasks than workers; otherwise one (a group would only hold more experts widened). 4: at
+// d 7168 a row's two triangular products cost 5-7 ms alone, about 2 ms each among 4 rows and
+// little less among 8 (Backend::trmm_lower_right), while every expert more in a group is one more
+// widened expert per worker.
+constexpr int kSolveGroup = 4;
+
+int group_size(const OperandSource& ops, int n, bool metric_solves) {
+  if (!metric_solves) return 1;
+  const int workers = std::max(1, linalg::worker_threads());
+  return std::clamp(std::min({kSolveGroup, ops.group_limit(), (n + workers - 1) / workers}), 1,
+                    std::max(1, n));
+}
+
+// The directions of experts [first, first + group.size()) with the activation operator: u_e, the
+// top eigenvector of F^T W_e^T W_e F (C = F F^T), signed towards refs_e = F^T C r_e so that
+// v_e = F u_e has v_e^T C r_e >= 0 (directions_from_factor); without it, W_e's own, signed towards
+// the row.
+void group_directions(linalg::Backend& be, const RouterLayer& router, int first,
+                      const std::vector<Blocks>& group, const linalg::PrincipalOptions& opt,
+                      const ActivationMetric* act, const std::vector<float>& refs,
+                      std::vector<linalg::PrincipalResult>& dirs) {
+  const int d = router.hidden;
+  std::vector<const Blocks*> sets;
+  std::vector<const float*> signs;
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    sets.push_back(&group[i]);
+    signs.push_back((act ? refs.data() : router.rows.data()) + (first + i) * std::size_t(d));
+  }
+  linalg::Metric metric;
+  if (act) metric = act->metric();
+  std::vector<linalg::PrincipalResult> out =
+      linalg::principal_direction_batch(be, sets, signs, opt, act ? &metric : nullptr);
+  for (std::size_t i = 0; i < out.size(); ++i) dirs[first + i] = std::move(out[i]);
 }
 
 // u_e -> v_e = F u_e, normalised, for every expert at once.
@@ -122,9 +151,31 @@ void sign_like_old(const std::vector<float>& cr, std::vector<float>& rows, int n
   }
 }
 
+// The power steps that need experts [first, first + group.size()) alone: with C, the first
+// step's images A_e r_e (C multiplies all of them at once afterwards); without, all `steps`.
+void group_steps(linalg::Backend& be, const RouterLayer& router, int first,
+                 const std::vector<Blocks>& group, int steps, bool metric,
+                 std::vector<double>& images, LayerMpiResult& res) {
+  const int d = router.hidden;
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    const int e = first + static_cast<int>(i);
+    float* r = res.rows.data() + std::size_t(e) * d;
+    if (metric && steps > 0) {
+      gram_image(be, group[i], r, d, images.data() + std::size_t(e) * d);
+      continue;
+    }
+    std::vector<double> y(d);
+    for (int s = 0; s < steps; ++s) {
+      gram_image(be, group[i], r, d, y.data());
+      set_row(y.data(), d, res.radius[e], r, router.layer, e);
+    }
+  }
+}
+
 // Sphere retraction: each expert read once for its direction and its first step (without C, all
 // its `opt.steps` steps: rows are independent); with C every further step reads the experts again,
-// as C multiplies all images in one product. converge puts the row at rho * v_e.
+// as C multiplies all images in one product. With C the experts come in groups (group_size), their
+// direction solves side by side. converge puts the row at rho * v_e.
 void sphere_layer(linalg::Backend& be, const RouterLayer& router, const OperandSource& ops,
                   const MpiOptions& opt, const ActivationMetric* act, LayerMpiResult& res) {
   const int n = router.n_experts, d = router.hidden;
@@ -135,21 +186,12 @@ void sphere_layer(linalg::Backend& be, const RouterLayer& router, const OperandS
       act && dirs ? times_factor(be, *act, cr, n, linalg::Trans::kNo) : std::vector<float>{};
   std::vector<double> images(act && opt.steps > 0 ? std::size_t(n) * d : 0);
   res.dirs.resize(n);
-  be.parallel_for(n, [&](int e, linalg::Backend& wbe) {
-    ops.with(e, [&](const Blocks& blocks) {
-      const float* old = router.rows.data() + std::size_t(e) * d;
-      if (dirs) {
-        const float* ref = refs.empty() ? nullptr : refs.data() + std::size_t(e) * d;
-        res.dirs[e] = expert_direction(wbe, blocks, old, opt.solver, act, ref);
-      }
-      float* r = res.rows.data() + std::size_t(e) * d;
-      if (act && opt.steps > 0)
-        return gram_image(wbe, blocks, r, d, images.data() + std::size_t(e) * d);
-      std::vector<double> y(d);
-      for (int s = 0; s < opt.steps; ++s) {
-        gram_image(wbe, blocks, r, d, y.data());
-        set_row(y.data(), d, res.radius[e], r, router.layer, e);
-      }
+  const int g = group_size(ops, n, act && dirs);
+  be.parallel_for((n + g - 1) / g, [&](int task, linalg::Backend& wbe) {
+    const int first = task * g;
+    ops.with_group(first, std::min(g, n - first), [&](const std::vector<Blocks>& group) {
+      if (dirs) group_directions(wbe, router, first, group, opt.solver, act, refs, res.dirs);
+      group_steps(wbe, router, first, group, opt.steps, act != nullptr, images, res);
     });
   });
   if (act && dirs) directions_from_factor(be, *act, res.dirs);
@@ -204,14 +246,15 @@ std::vector<linalg::PrincipalResult> operator_directions(linalg::Backend& be,
                                                          const linalg::PrincipalOptions& opt,
                                                          const ActivationMetric* act) {
   if (act == nullptr) return analysis::principal_directions(be, router.rows, ops, opt);
-  const int n = router.n_experts, d = router.hidden;
+  const int n = router.n_experts;
   const std::vector<float> refs =
       times_factor(be, *act, c_rows(be, *act, router.rows, n), n, linalg::Trans::kNo);
   std::vector<linalg::PrincipalResult> dirs(n);
-  be.parallel_for(n, [&](int e, linalg::Backend& wbe) {
-    ops.with(e, [&](const Blocks& blocks) {
-      dirs[e] = expert_direction(wbe, blocks, router.rows.data() + std::size_t(e) * d, opt, act,
-                                 refs.data() + std::size_t(e) * d);
+  const int g = group_size(ops, n, true);
+  be.parallel_for((n + g - 1) / g, [&](int task, linalg::Backend& wbe) {
+    const int first = task * g;
+    ops.with_group(first, std::min(g, n - first), [&](const std::vector<Blocks>& group) {
+      group_directions(wbe, router, first, group, opt, act, refs, dirs);
     });
   });
   directions_from_factor(be, *act, dirs);

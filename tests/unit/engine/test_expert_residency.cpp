@@ -4,9 +4,13 @@
 // states are the same bits either way.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <vector>
 
+#include "engine/experts.hpp"
 #include "engine/forward.hpp"
+#include "linalg/backend.hpp"
+#include "model/tensors.hpp"
 
 using namespace moerecal;
 namespace fs = std::filesystem;
@@ -56,5 +60,48 @@ TEST_SUITE("engine") {
     CHECK(seen == std::vector<bool>(moe_layers, false));
     CHECK(run(false, engine::kDefaultExpertMemory, 2, seen) == once);
     CHECK(seen == std::vector<bool>(moe_layers, true));
+  }
+}
+
+TEST_SUITE("engine") {
+  // with_group(): all experts at once when resident; streamed, as many per worker as the budget
+  // holds for every worker (at least one), each expert's weights the resident bank's.
+  TEST_CASE("expert groups: sized by the memory budget, the same weights resident or streamed") {
+    const model::MoeModel m = model::MoeModel::open(fs::path(MR_TESTDATA_DIR) / "tiny-olmoe");
+    auto be = linalg::make_backend();
+    const model::LayerTensors t = model::layer_tensors(m.spec, 0);
+    const int n = static_cast<int>(t.moe.experts.size());
+    REQUIRE(n >= 5);
+    const std::size_t one = engine::mlp_f32_bytes(t.moe.experts[0]);
+    const std::size_t workers = std::max(1, linalg::worker_threads());
+    engine::ExpertBank resident, streamed, single;
+    resident.load(m, *be, t, engine::kDefaultExpertMemory);
+    streamed.load(m, *be, t, 3 * workers * one + one / 2);
+    single.load(m, *be, t, 0);
+    REQUIRE(resident.resident());
+    REQUIRE(!streamed.resident());
+    CHECK(resident.group_limit() == n);
+    CHECK(streamed.group_limit() == 3);
+    CHECK(single.group_limit() == 1);
+    std::vector<std::vector<float>> want(n);
+    for (int e = 0; e < n; ++e) {
+      resident.with(e, [&](const engine::Mlp& x) {
+        want[e] = x.gate;
+        want[e].insert(want[e].end(), x.up.begin(), x.up.end());
+        want[e].insert(want[e].end(), x.down.begin(), x.down.end());
+      });
+    }
+    for (const engine::ExpertBank* bank : {&resident, &streamed, &single}) {
+      const int g = bank->group_limit() < 3 ? bank->group_limit() : 3;
+      bank->with_group(2, g, [&](const std::vector<const engine::Mlp*>& group) {
+        REQUIRE(group.size() == std::size_t(g));
+        for (int i = 0; i < g; ++i) {
+          std::vector<float> got = group[i]->gate;
+          got.insert(got.end(), group[i]->up.begin(), group[i]->up.end());
+          got.insert(got.end(), group[i]->down.begin(), group[i]->down.end());
+          CHECK(got == want[2 + i]);
+        }
+      });
+    }
   }
 }

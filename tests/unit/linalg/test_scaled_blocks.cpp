@@ -2,6 +2,7 @@
 // direction the same weights at ordinary scale give, with sigma scaled back, and never NaN.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -96,6 +97,83 @@ TEST_SUITE("linalg") {
           CHECK(std::abs(dot) >= 1 - 1e-6);
           CHECK(std::isfinite(got.sigma));
           CHECK(got.sigma == doctest::Approx(std::ldexp(sv[0], scale)).epsilon(1e-5));
+        }
+      }
+    }
+  }
+
+  // Several operators sharing a triangular metric, solved side by side (block 1: each Krylov
+  // iteration multiplies the metric once for every unconverged solve). Oracle: each operator's
+  // top right singular vector of op(W) M and its singular value from an SVD in double. The
+  // operators differ in rows, stacking, transposition and scale (one at 2^40, the metric at 2^70
+  // in the second round), so they converge after different numbers of products and the batch
+  // shrinks as it goes; each result must also equal, bit for bit, the solve of its operator alone.
+  TEST_CASE("principal_direction_batch: each operator against LAPACK and equal to its own solve") {
+    auto be = make_backend();
+    const int n = 24;
+    const std::vector<float> r = randn(std::size_t(n) * n, 41);
+    std::vector<float> l(std::size_t(n) * n, 0.0f);
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j <= i; ++j) l[i * n + j] = (i == j ? 2.0f : 0.0f) + 0.3f * r[i * n + j];
+    // op(W) of each operator as [rows x n]: 40, 12, 30 + 20 stacked, down-style [n x 16]^T, 50
+    const std::vector<std::vector<float>> w = {
+        randn(40 * n, 42), randn(12 * n, 43), randn(30 * n, 44),
+        randn(20 * n, 45), randn(n * 16, 46), randn(50 * n, 47, std::ldexp(1.0f, 40))};
+    const std::vector<std::vector<MatrixBlock>> sets = {
+        {{w[0].data(), 40, n, false}},
+        {{w[1].data(), 12, n, false}},
+        {{w[2].data(), 30, n, false}, {w[3].data(), 20, n, false}},
+        {{w[4].data(), 16, n, true}},
+        {{w[5].data(), 50, n, false}}};
+    const std::vector<float> ref = randn(n, 48);
+    std::vector<const std::vector<MatrixBlock>*> views;
+    for (const auto& set : sets) views.push_back(&set);
+    const std::vector<const float*> refs = {ref.data(), nullptr, ref.data(), nullptr, ref.data()};
+    for (int scale : {0, 70}) {
+      std::vector<float> ls(l.size());
+      for (std::size_t i = 0; i < l.size(); ++i) ls[i] = std::ldexp(l[i], scale);
+      const Metric metric{ls.data(), nullptr, range_exponent(ls.data(), ls.size()), true};
+      for (const double tol : {1e-9, 1e-2}) {
+        PrincipalOptions opt;
+        opt.block = 1;
+        opt.tol = tol;
+        const std::vector<PrincipalResult> got =
+            principal_direction_batch(*be, views, refs, opt, &metric);
+        REQUIRE(got.size() == sets.size());
+        const auto [fewest, most] = std::minmax_element(
+            got.begin(), got.end(),
+            [](const auto& a, const auto& b) { return a.iterations < b.iterations; });
+        CHECK(fewest->iterations < most->iterations);  // the batch shrank on the way
+        for (std::size_t e = 0; e < sets.size(); ++e) {
+          CAPTURE(scale);
+          CAPTURE(tol);
+          CAPTURE(e);
+          const PrincipalResult alone = principal_direction(*be, sets[e], refs[e], opt, &metric);
+          CHECK(got[e].v == alone.v);
+          CHECK(got[e].sigma == alone.sigma);
+          CHECK(got[e].iterations == alone.iterations);
+          CHECK(got[e].converged);
+          // op(W) M in double, from the stacked op(W)
+          std::vector<double> wm;
+          int rows = 0;
+          for (const MatrixBlock& b : sets[e]) {
+            for (int i = 0; i < b.rows; ++i, ++rows) {
+              for (int j = 0; j < n; ++j) {
+                double s = 0;
+                for (int k = j; k < n; ++k) {
+                  const float wik = b.transposed ? b.data[k * b.rows + i] : b.data[i * n + k];
+                  s += double{wik} * ls[k * n + j];
+                }
+                wm.push_back(s);
+              }
+            }
+          }
+          std::vector<double> sv, u, vt;
+          moerecal::test::svd(wm, rows, n, sv, u, vt);
+          double dot = 0;
+          for (int j = 0; j < n; ++j) dot += got[e].v[j] * vt[j];
+          CHECK(std::abs(dot) >= (tol < 1e-6 ? 1 - 1e-6 : 0.999));
+          CHECK(got[e].sigma == doctest::Approx(sv[0]).epsilon(tol < 1e-6 ? 1e-5 : 1e-3));
         }
       }
     }
