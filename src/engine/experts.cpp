@@ -1,30 +1,39 @@
 #include "engine/experts.hpp"
 
 #include <algorithm>
+#include <tuple>
+#include <utility>
 
 #include "core/error.hpp"
 #include "model/weights.hpp"
 
 namespace moerecal::engine {
 
-void load_mlp(const model::MoeModel& m, const model::MlpTensors& t, Mlp& out) {
+void load_mlp(const model::MoeModel& m, const model::MlpTensors& t, Mlp& out, MlpParts parts) {
   if (t.empty()) {
     out = Mlp{};
     return;
   }
   const model::WeightReader r(m);
-  r.read(t.gate, out.gate);
-  r.read(t.up, out.up);
-  r.read(t.down, out.down);
+  for (auto [on, ref, buf] : {std::tuple{parts.gate, &t.gate, &out.gate},
+                              {parts.up, &t.up, &out.up},
+                              {parts.down, &t.down, &out.down}}) {
+    if (on) {
+      r.read(*ref, *buf);
+    } else {
+      std::vector<float>().swap(*buf);
+    }
+  }
   r.read(t.gate_bias, out.gate_bias);
   r.read(t.up_bias, out.up_bias);
   r.read(t.down_bias, out.down_bias);
   out.width = t.width;
 }
 
-std::size_t mlp_f32_bytes(const model::MlpTensors& t) {
+std::size_t mlp_f32_bytes(const model::MlpTensors& t, MlpParts parts) {
   std::size_t n = 0;
-  for (const model::MatrixRef* x : {&t.gate, &t.up, &t.down}) n += std::size_t(x->rows) * x->cols;
+  for (auto [on, x] : {std::pair{parts.gate, &t.gate}, {parts.up, &t.up}, {parts.down, &t.down}})
+    n += on ? std::size_t(x->rows) * x->cols : 0;
   return n * sizeof(float);
 }
 
@@ -57,17 +66,17 @@ void ExpertBank::with(int e, const std::function<void(const Mlp&)>& fn) const {
   fn(buffer);
 }
 
-int ExpertBank::group_limit() const {
+int ExpertBank::group_limit(MlpParts parts) const {
   if (resident_) return size();
-  const std::size_t one = size() > 0 ? mlp_f32_bytes(t_->moe.experts[0]) : 0;
+  const std::size_t one = size() > 0 ? mlp_f32_bytes(t_->moe.experts[0], parts) : 0;
   const std::size_t workers = std::max(1, linalg::worker_threads());
   return one == 0 ? 1
                   : static_cast<int>(std::clamp<std::size_t>(budget_ / (workers * one), 1, size()));
 }
 
-void ExpertBank::with_group(int first, int count,
+void ExpertBank::with_group(int first, int count, MlpParts parts,
                             const std::function<void(const std::vector<const Mlp*>&)>& fn) const {
-  MR_ASSERT(count >= 1 && count <= group_limit() && first >= 0 && first + count <= size());
+  MR_ASSERT(count >= 1 && count <= group_limit(parts) && first >= 0 && first + count <= size());
   std::vector<const Mlp*> group(count);
   if (resident_) {
     for (int i = 0; i < count; ++i) group[i] = &experts_[first + i];
@@ -77,7 +86,7 @@ void ExpertBank::with_group(int first, int count,
       buffers;  // this thread's streamed group, refilled group after group
   if (buffers.size() < std::size_t(count)) buffers.resize(count);
   for (int i = 0; i < count; ++i) {
-    load_mlp(*m_, t_->moe.experts[first + i], buffers[i]);
+    load_mlp(*m_, t_->moe.experts[first + i], buffers[i], parts);
     group[i] = &buffers[i];
   }
   fn(group);

@@ -21,11 +21,18 @@ struct Mlp {
   int width = 0;
 };
 
-// One MLP's three matrices into `out` (buffers reused); an empty MLP clears `out`.
-void load_mlp(const model::MoeModel& m, const model::MlpTensors& t, Mlp& out);
+// Which of an MLP's matrices to widen: all for a forward pass; the direction solves and power
+// steps need only their operand's (gate and up for gate_up).
+struct MlpParts {
+  bool gate = true, up = true, down = true;
+};
 
-// Bytes of the f32 copies of an MLP's matrices.
-std::size_t mlp_f32_bytes(const model::MlpTensors& t);
+// One MLP's matrices (those of `parts`; the others left empty) and biases into `out` (buffers
+// reused); an empty MLP clears `out`.
+void load_mlp(const model::MoeModel& m, const model::MlpTensors& t, Mlp& out, MlpParts parts = {});
+
+// Bytes of the f32 copies of an MLP's matrices (those of `parts`).
+std::size_t mlp_f32_bytes(const model::MlpTensors& t, MlpParts parts = {});
 
 // The default budget for resident experts (--expert-memory): 4 GiB.
 inline constexpr std::size_t kDefaultExpertMemory = std::size_t(4) << 30;
@@ -42,11 +49,12 @@ class ExpertBank {
   // fn(expert e's weights, valid during the call); concurrent calls for distinct e are safe.
   void with(int e, const std::function<void(const Mlp&)>& fn) const;
   // How many experts with_group() widens at once per worker: all of them when resident, else as
-  // many as fit the budget on every worker at once (at least 1).
-  int group_limit() const;
-  // fn(experts [first, first + count)'s weights, valid during the call), count <= group_limit();
-  // concurrent calls for disjoint ranges are safe.
-  void with_group(int first, int count,
+  // many as fit the budget on every worker at once (at least 1), counting the matrices of `parts`.
+  int group_limit(MlpParts parts = {}) const;
+  // fn(experts [first, first + count)'s weights, valid during the call), count <=
+  // group_limit(parts); a streamed expert has only the matrices of `parts` (a resident one all).
+  // Concurrent calls for disjoint ranges are safe.
+  void with_group(int first, int count, MlpParts parts,
                   const std::function<void(const std::vector<const Mlp*>&)>& fn) const;
   // Reads a streamed expert without running it (FormatError on a non-finite weight), so that a pass
   // routing no token to it checks its weights as loading a resident layer does.

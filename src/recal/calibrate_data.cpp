@@ -20,15 +20,13 @@ class BankOperands final : public analysis::OperandSource {
       : bank_(bank), which_(which), d_(d) {}
   int size() const override { return bank_.size(); }
   void with(int e, const std::function<void(const analysis::Blocks&)>& fn) const override {
-    bank_.with(e, [&](const engine::Mlp& x) {
-      fn(analysis::expert_blocks(which_, x.gate.data(), x.up.data(), x.down.data(), x.width, d_));
-    });
+    with_group(e, 1, [&](const std::vector<analysis::Blocks>& one) { fn(one[0]); });
   }
-  int group_limit() const override { return bank_.group_limit(); }
+  int group_limit() const override { return bank_.group_limit(parts()); }
   void with_group(
       int first, int count,
       const std::function<void(const std::vector<analysis::Blocks>&)>& fn) const override {
-    bank_.with_group(first, count, [&](const std::vector<const engine::Mlp*>& group) {
+    bank_.with_group(first, count, parts(), [&](const std::vector<const engine::Mlp*>& group) {
       std::vector<analysis::Blocks> blocks;
       for (const engine::Mlp* x : group) {
         blocks.push_back(analysis::expert_blocks(which_, x->gate.data(), x->up.data(),
@@ -39,6 +37,14 @@ class BankOperands final : public analysis::OperandSource {
   }
 
  private:
+  // The matrices the operand reads: streamed experts widen only those.
+  engine::MlpParts parts() const {
+    using analysis::ExpertMatrix;
+    return {which_ == ExpertMatrix::kGateUp || which_ == ExpertMatrix::kGate,
+            which_ == ExpertMatrix::kGateUp || which_ == ExpertMatrix::kUp,
+            which_ == ExpertMatrix::kDown};
+  }
+
   const engine::ExpertBank& bank_;
   analysis::ExpertMatrix which_;
   int d_;

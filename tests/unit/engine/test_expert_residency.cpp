@@ -65,14 +65,17 @@ TEST_SUITE("engine") {
 
 TEST_SUITE("engine") {
   // with_group(): all experts at once when resident; streamed, as many per worker as the budget
-  // holds for every worker (at least one), each expert's weights the resident bank's.
+  // holds for every worker (at least one), counting only the matrices asked for, each expert's
+  // matrices the resident bank's and the others left empty.
   TEST_CASE("expert groups: sized by the memory budget, the same weights resident or streamed") {
     const model::MoeModel m = model::MoeModel::open(fs::path(MR_TESTDATA_DIR) / "tiny-olmoe");
     auto be = linalg::make_backend();
     const model::LayerTensors t = model::layer_tensors(m.spec, 0);
     const int n = static_cast<int>(t.moe.experts.size());
     REQUIRE(n >= 5);
+    const engine::MlpParts all, gate_up{true, true, false};
     const std::size_t one = engine::mlp_f32_bytes(t.moe.experts[0]);
+    CHECK(engine::mlp_f32_bytes(t.moe.experts[0], gate_up) * 3 == one * 2);
     const std::size_t workers = std::max(1, linalg::worker_threads());
     engine::ExpertBank resident, streamed, single;
     resident.load(m, *be, t, engine::kDefaultExpertMemory);
@@ -80,28 +83,25 @@ TEST_SUITE("engine") {
     single.load(m, *be, t, 0);
     REQUIRE(resident.resident());
     REQUIRE(!streamed.resident());
-    CHECK(resident.group_limit() == n);
-    CHECK(streamed.group_limit() == 3);
-    CHECK(single.group_limit() == 1);
-    std::vector<std::vector<float>> want(n);
-    for (int e = 0; e < n; ++e) {
-      resident.with(e, [&](const engine::Mlp& x) {
-        want[e] = x.gate;
-        want[e].insert(want[e].end(), x.up.begin(), x.up.end());
-        want[e].insert(want[e].end(), x.down.begin(), x.down.end());
-      });
-    }
-    for (const engine::ExpertBank* bank : {&resident, &streamed, &single}) {
-      const int g = bank->group_limit() < 3 ? bank->group_limit() : 3;
-      bank->with_group(2, g, [&](const std::vector<const engine::Mlp*>& group) {
-        REQUIRE(group.size() == std::size_t(g));
-        for (int i = 0; i < g; ++i) {
-          std::vector<float> got = group[i]->gate;
-          got.insert(got.end(), group[i]->up.begin(), group[i]->up.end());
-          got.insert(got.end(), group[i]->down.begin(), group[i]->down.end());
-          CHECK(got == want[2 + i]);
-        }
-      });
+    CHECK(resident.group_limit(all) == n);
+    CHECK(streamed.group_limit(all) == 3);
+    CHECK(streamed.group_limit(gate_up) == 4);  // 4.5 experts' gate and up
+    CHECK(single.group_limit(all) == 1);
+    for (const engine::MlpParts parts : {all, gate_up}) {
+      for (const engine::ExpertBank* bank : {&resident, &streamed, &single}) {
+        const int g = std::min(bank->group_limit(parts), 3);
+        bank->with_group(2, g, parts, [&](const std::vector<const engine::Mlp*>& group) {
+          REQUIRE(group.size() == std::size_t(g));
+          for (int i = 0; i < g; ++i) {
+            resident.with(2 + i, [&](const engine::Mlp& want) {
+              CHECK(group[i]->gate == want.gate);
+              CHECK(group[i]->up == want.up);
+              const bool down = parts.down || bank->resident();
+              CHECK(group[i]->down == (down ? want.down : std::vector<float>{}));
+            });
+          }
+        });
+      }
     }
   }
 }
