@@ -82,8 +82,16 @@ void ExpertBank::with_group(int first, int count, MlpParts parts,
     for (int i = 0; i < count; ++i) group[i] = &experts_[first + i];
     return fn(group);
   }
-  thread_local std::vector<Mlp>
-      buffers;  // this thread's streamed group, refilled group after group
+  // This thread's streamed group, refilled group after group; a call inside fn on this thread
+  // would refill it under fn's feet.
+  thread_local std::vector<Mlp> buffers;
+  thread_local bool busy = false;
+  MR_ASSERT(!busy);
+  struct Busy {
+    bool& b;
+    explicit Busy(bool& x) : b(x) { b = true; }
+    ~Busy() { b = false; }
+  } const guard(busy);
   if (buffers.size() < std::size_t(count)) buffers.resize(count);
   for (int i = 0; i < count; ++i) {
     load_mlp(*m_, t_->moe.experts[first + i], buffers[i], parts);

@@ -53,7 +53,8 @@ class ExpertBank {
   int group_limit(MlpParts parts = {}) const;
   // fn(experts [first, first + count)'s weights, valid during the call), count <=
   // group_limit(parts); a streamed expert has only the matrices of `parts` (a resident one all).
-  // Concurrent calls for disjoint ranges are safe.
+  // Concurrent calls for disjoint ranges are safe; a streamed call from inside fn on the same
+  // thread is not (it would refill the buffers fn reads) and asserts.
   void with_group(int first, int count, MlpParts parts,
                   const std::function<void(const std::vector<const Mlp*>&)>& fn) const;
   // Reads a streamed expert without running it (FormatError on a non-finite weight), so that a pass

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <stdexcept>
 #include <vector>
 
 #include "engine/experts.hpp"
@@ -103,5 +104,13 @@ TEST_SUITE("engine") {
         });
       }
     }
+    // A streamed group call inside another's fn on the same thread would refill the buffers fn
+    // reads: it asserts, and the bank stays usable after.
+    streamed.with_group(0, 1, all, [&](const std::vector<const engine::Mlp*>&) {
+      CHECK_THROWS_AS(streamed.with_group(1, 1, all, [](const auto&) {}), std::logic_error);
+    });
+    streamed.with_group(1, 1, all, [&](const std::vector<const engine::Mlp*>& group) {
+      resident.with(1, [&](const engine::Mlp& want) { CHECK(group[0]->gate == want.gate); });
+    });
   }
 }
