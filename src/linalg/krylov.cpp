@@ -4,7 +4,9 @@
 // projected matrix S^T A S directly, so no three-term recurrence carries f32 rounding, and after
 // m products the Ritz vector is the best one in the Krylov space K_m(A, x0). Per product this
 // converges at least as fast as block-1 LOBPCG, which applies A to two vectors (R and P) per
-// iteration. At kMaxBasis columns the basis restarts from the top Ritz vector.
+// iteration. At kMaxBasis columns the basis restarts from the top Ritz vector. Several operators
+// (one per block set of the GramOperator) are solved in lockstep, each with its own basis: one
+// application of A per iteration takes the new vector of every unconverged solve.
 #include "linalg/krylov.hpp"
 
 #include <algorithm>
