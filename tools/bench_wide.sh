@@ -15,6 +15,7 @@ experts=${EXPERTS:-256} width=${WIDTH:-512}
 ckpt="$work/wide-$experts-$width"
 data="$work/data-1024.jsonl"
 mkdir -p "$work"
+trap 'rm -rf "$work/out"' EXIT
 [ -d "$ckpt" ] || "$build/tools/bench_make_checkpoint" "$ckpt" --hidden 7168 --layers 1 \
   --experts "$experts" --width "$width" --top-k 8 --spectrum powerlaw
 [ -f "$data" ] || /usr/bin/python3 -c "
@@ -35,6 +36,7 @@ once() {  # once BINARY ARGS... -> "wall_s pass_s anon_mib router"
   pass=$(tr '\r' '\n' < "$work/err.txt" | sed -n 's/.*calibrate: 1 layers, [0-9]* tokens in \([0-9.]*\) s.*/\1/p')
   local sha
   sha=$(sha256sum "$work/out/routers/router-v1.safetensors" | cut -c1-12)
+  rm -rf "$work/out"  # a copy of the whole checkpoint: 21.4 GB at WIDTH 2048
   /usr/bin/python3 -c "
 import json, sys
 j = json.loads(sys.argv[1])

@@ -98,7 +98,7 @@ void append(ritz::GramOperator& op, std::vector<Solve>& sv, const std::vector<in
   Mat in(std::size_t(d) * k), out(in.size());
   for (int c = 0; c < k; ++c)
     for (int i = 0; i < d; ++i) in[std::size_t(i) * k + c] = sv[staged[c]].v[i];
-  op.apply(in.data(), k, k, out.data(), k, op.sets() > 1 ? staged.data() : nullptr);
+  op.apply(in.data(), k, k, out.data(), k, staged.data());
   for (int c = 0; c < k; ++c) {
     Basis& b = sv[staged[c]].b;
     for (int i = 0; i < d; ++i) {

@@ -177,7 +177,7 @@ std::vector<PrincipalResult> principal_direction_batch_unscaled(
   const int b = std::clamp(opt.block, 1, std::max(1, d / 3));
   std::vector<PrincipalResult> out;
   if (b == 1) {  // side by side: the metric's products serve every operator at once
-    GramOperator op(be, sets, metric, std::max<int>(2, static_cast<int>(sets.size())));
+    GramOperator op(be, sets, metric, static_cast<int>(sets.size()));
     out = krylov_directions(be, op, d, opt);
   } else {
     for (const std::vector<MatrixBlock>* blocks : sets)
@@ -185,12 +185,6 @@ std::vector<PrincipalResult> principal_direction_batch_unscaled(
   }
   for (std::size_t i = 0; i < out.size(); ++i) ritz::fix_sign(out[i].v, sign_refs[i]);
   return out;
-}
-
-PrincipalResult principal_direction_unscaled(Backend& be, const std::vector<MatrixBlock>& blocks,
-                                             const float* sign_ref, const PrincipalOptions& opt,
-                                             const Metric* metric) {
-  return principal_direction_batch_unscaled(be, {&blocks}, {sign_ref}, opt, metric)[0];
 }
 
 }  // namespace moerecal::linalg

@@ -25,7 +25,9 @@ PrincipalResult principal_direction(Backend& be, const std::vector<MatrixBlock>&
 // may be null): principal_direction() for each, except that with a block of 1 the Krylov solves
 // run side by side, so each product with the metric multiplies one vector of every unconverged
 // solve at once (a triangular metric of d 7168 is read once per iteration for all of them, not
-// once per operator). The results agree with separate calls up to the rounding of those products.
+// once per operator). On the CPU backend each result is the same bits as a separate call (its
+// triangular product sums every row on its own); another backend may round those products
+// differently.
 std::vector<PrincipalResult> principal_direction_batch(
     Backend& be, const std::vector<const std::vector<MatrixBlock>*>& sets,
     const std::vector<const float*>& sign_refs, const PrincipalOptions& opt = {},
@@ -33,9 +35,6 @@ std::vector<PrincipalResult> principal_direction_batch(
 
 // The solvers themselves, without the scaling: the caller guarantees that A's products stay in
 // range.
-PrincipalResult principal_direction_unscaled(Backend& be, const std::vector<MatrixBlock>& blocks,
-                                             const float* sign_ref, const PrincipalOptions& opt,
-                                             const Metric* metric);
 std::vector<PrincipalResult> principal_direction_batch_unscaled(
     Backend& be, const std::vector<const std::vector<MatrixBlock>*>& sets,
     const std::vector<const float*>& sign_refs, const PrincipalOptions& opt, const Metric* metric);

@@ -46,10 +46,15 @@ void GramOperator::apply(double* in, int ldi, int k, double* out, int ldo, const
   }
   const float* x = times_metric(xt_.data(), k, true);
   std::fill(zt_.begin(), zt_.begin() + std::size_t(k) * d_, 0.0f);
-  for (int c = 0; c < (set ? k : 1); ++c) {  // with `set`, one column per operator
-    const std::size_t at = set ? std::size_t(c) * d_ : 0;
-    for (const MatrixBlock& w : *sets_.at(set ? set[c] : 0))
-      be_.gram_accumulate(w.data, w.rows, d_, w.transposed, set ? 1 : k, x + at, zt_.data() + at);
+  if (set == nullptr) {  // one operator: all k columns in each block's product
+    for (const MatrixBlock& w : *sets_[0])
+      be_.gram_accumulate(w.data, w.rows, d_, w.transposed, k, x, zt_.data());
+  } else {
+    for (int c = 0; c < k; ++c) {
+      const std::size_t at = std::size_t(c) * d_;
+      for (const MatrixBlock& w : *sets_.at(set[c]))
+        be_.gram_accumulate(w.data, w.rows, d_, w.transposed, 1, x + at, zt_.data() + at);
+    }
   }
   const float* z = times_metric(zt_.data(), k, false);
   for (int i = 0; i < d_; ++i)

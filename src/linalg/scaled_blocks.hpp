@@ -26,7 +26,7 @@ struct ScaledBlocks {
 };
 
 // One exponent for all blocks (their sum is the operator); copies only when it is not 0.
-// principal_direction() (principal.hpp) is this plus principal_direction_unscaled().
+// principal_direction() (principal.hpp) is this plus principal_direction_batch_unscaled().
 ScaledBlocks scale_blocks(const std::vector<MatrixBlock>& blocks);
 
 // v * 2^-e into out (resized).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "analysis/directions.hpp"
 #include "analysis/vectors.hpp"
@@ -86,8 +87,19 @@ constexpr int kSolveGroup = 4;
 int group_size(const OperandSource& ops, int n, bool metric_solves) {
   if (!metric_solves) return 1;
   const int workers = std::max(1, linalg::worker_threads());
-  return std::clamp(std::min({kSolveGroup, ops.group_limit(), (n + workers - 1) / workers}), 1,
-                    std::max(1, n));
+  return std::max(1, std::min({kSolveGroup, ops.group_limit(), (n + workers - 1) / workers}));
+}
+
+// fn(worker, first, the blocks of experts [first, first + group.size())) for the layer's experts
+// in groups of group_size(), the groups side by side on the workers.
+void for_groups(linalg::Backend& be, const OperandSource& ops, int n, bool metric_solves,
+                const std::function<void(linalg::Backend&, int, const std::vector<Blocks>&)>& fn) {
+  const int g = group_size(ops, n, metric_solves);
+  be.parallel_for((n + g - 1) / g, [&](int task, linalg::Backend& wbe) {
+    const int first = task * g;
+    ops.with_group(first, std::min(g, n - first),
+                   [&](const std::vector<Blocks>& group) { fn(wbe, first, group); });
+  });
 }
 
 // The directions of experts [first, first + group.size()) with the activation operator: u_e, the
@@ -186,14 +198,12 @@ void sphere_layer(linalg::Backend& be, const RouterLayer& router, const OperandS
       act && dirs ? times_factor(be, *act, cr, n, linalg::Trans::kNo) : std::vector<float>{};
   std::vector<double> images(act && opt.steps > 0 ? std::size_t(n) * d : 0);
   res.dirs.resize(n);
-  const int g = group_size(ops, n, act && dirs);
-  be.parallel_for((n + g - 1) / g, [&](int task, linalg::Backend& wbe) {
-    const int first = task * g;
-    ops.with_group(first, std::min(g, n - first), [&](const std::vector<Blocks>& group) {
-      if (dirs) group_directions(wbe, router, first, group, opt.solver, act, refs, res.dirs);
-      group_steps(wbe, router, first, group, opt.steps, act != nullptr, images, res);
-    });
-  });
+  for_groups(be, ops, n, act && dirs,
+             [&](linalg::Backend& wbe, int first, const std::vector<Blocks>& group) {
+               if (dirs)
+                 group_directions(wbe, router, first, group, opt.solver, act, refs, res.dirs);
+               group_steps(wbe, router, first, group, opt.steps, act != nullptr, images, res);
+             });
   if (act && dirs) directions_from_factor(be, *act, res.dirs);
   if (converge) {
     for (int e = 0; e < n; ++e)
@@ -250,13 +260,10 @@ std::vector<linalg::PrincipalResult> operator_directions(linalg::Backend& be,
   const std::vector<float> refs =
       times_factor(be, *act, c_rows(be, *act, router.rows, n), n, linalg::Trans::kNo);
   std::vector<linalg::PrincipalResult> dirs(n);
-  const int g = group_size(ops, n, true);
-  be.parallel_for((n + g - 1) / g, [&](int task, linalg::Backend& wbe) {
-    const int first = task * g;
-    ops.with_group(first, std::min(g, n - first), [&](const std::vector<Blocks>& group) {
-      group_directions(wbe, router, first, group, opt, act, refs, dirs);
-    });
-  });
+  for_groups(be, ops, n, true,
+             [&](linalg::Backend& wbe, int first, const std::vector<Blocks>& group) {
+               group_directions(wbe, router, first, group, opt, act, refs, dirs);
+             });
   directions_from_factor(be, *act, dirs);
   return dirs;
 }
